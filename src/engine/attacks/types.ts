@@ -1,0 +1,57 @@
+// The attack protocol's types (foolbox-style): epsilons per call, per-sample seeded randomness.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Classifier, Norm } from '../types';
+
+export type AttackName = 'fgsm' | 'pgd' | 'apgd' | 'square' | 'transfer';
+
+/** Settings of one attack; unset fields take the documented MNIST defaults. */
+export interface AttackSpec {
+  name: AttackName;
+  /** Iterations (PGD, APGD) */
+  steps?: number;
+  /** Absolute step size (PGD); default 0.01 at L-inf, eps/4 at L2. */
+  stepSize?: number;
+  /** Random restarts (PGD, APGD); the per-sample worst case is kept. */
+  restarts?: number;
+  /** Query budget (Square). */
+  queries?: number;
+}
+
+export interface AttackOptions {
+  norm: Norm;
+  epsilons: readonly number[];
+  seed: number;
+  /** Global indices of the batch's samples in the data set: randomness is keyed by them. */
+  indices: readonly number[];
+  /** Gradient samples per step (EOT); > 1 when the model is randomized. Default 1. */
+  eot?: number;
+  /** Transfer attacks craft on this model and are scored on the target. */
+  source?: Classifier;
+  /** Return the adversarial images of the first `keep` samples (for report pictures). Default 0. */
+  keep?: number;
+}
+
+export interface EpsilonResult {
+  epsilon: number;
+  /** 1 where the sample is still classified correctly after the attack. */
+  correct: Uint8Array;
+  /** Predicted class after the attack, per sample. */
+  predicted: Int32Array;
+  /** Adversarial images of the first `keep` samples, flattened NHWC. */
+  examples?: Float32Array;
+}
+
+/** One attack: `run` returns candidate adversarials for one epsilon; the protocol clips and scores. */
+export interface Attack {
+  readonly name: AttackName;
+  readonly norms: readonly Norm[];
+  run(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, eps: number, ctx: RunContext): tf.Tensor4D;
+}
+
+export interface RunContext {
+  norm: Norm;
+  seed: number;
+  indices: readonly number[];
+  eot: number;
+  source?: Classifier;
+}

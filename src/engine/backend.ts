@@ -1,0 +1,47 @@
+// Starts tfjs-core on the WebAssembly-SIMD backend from a compiled module handed in by the entry point.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+// The emscripten loader of the package (works for the plain and the SIMD binary alike).
+// Package internals: tfjs is pinned exactly in package.json for this reason.
+import wasmFactory from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js';
+
+type EmscriptenModule = {
+  cwrap: (name: string, ret: string | null, args: string[]) => (...a: unknown[]) => unknown;
+  tfjs?: Record<string, unknown>;
+};
+
+let ready: Promise<void> | undefined;
+
+/**
+ * Registers and selects the `wasm` backend. `module` must be the compiled
+ * `tfjs-backend-wasm-simd.wasm`; workerd forbids compiling wasm from bytes at run
+ * time, so the entry point compiles (Node) or imports (Workers) it and hands it in.
+ */
+export function initEngine(module: WebAssembly.Module): Promise<void> {
+  ready ??= start(module);
+  return ready;
+}
+
+async function start(module: WebAssembly.Module): Promise<void> {
+  const factory = wasmFactory as unknown as (cfg: object) => Promise<EmscriptenModule>;
+  const wasm = await factory({
+    instantiateWasm(imports: WebAssembly.Imports, done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) {
+      void WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
+      return {};
+    },
+  });
+  wasm.tfjs = {
+    init: wasm.cwrap('init', null, []),
+    initWithThreadsCount: wasm.cwrap('init_with_threads_count', null, ['number']),
+    getThreadsCount: wasm.cwrap('get_threads_count', 'number', []),
+    registerTensor: wasm.cwrap('register_tensor', null, ['number', 'number', 'number']),
+    disposeData: wasm.cwrap('dispose_data', null, ['number']),
+    dispose: wasm.cwrap('dispose', null, []),
+  };
+  // The package registered a `wasm` factory that fetches the binary; replace it.
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', () => new BackendWasm(wasm as never), 10);
+  const ok = await tf.setBackend('wasm');
+  if (!ok) throw new Error('expected the wasm backend to start, got a failure from tf.setBackend');
+}
