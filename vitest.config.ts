@@ -19,7 +19,7 @@ export default defineConfig({
         resolve: { alias: [{ find: /^(\.\.\/)+wasm$/, replacement: here('./test/wasm.workers.ts') }] },
         test: {
           name: 'workerd',
-          include: ['test/engine/**/*.test.ts'],
+          include: ['test/engine/**/*.test.ts', 'test/attest/**/*.test.ts'],
         },
       },
     ],

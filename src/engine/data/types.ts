@@ -7,4 +7,9 @@ export interface Dataset {
   shape: [number, number, number, number];
   /** Integer labels, length N. */
   y: Int32Array;
+  /**
+   * True when x arrived flat as [N, D]: `shape` is then [N, 1, 1, D] until `fitToModel`
+   * resolves it against the model's [H, W, C] (the bytes are the same, C order).
+   */
+  flat?: boolean;
 }

@@ -1,0 +1,62 @@
+// The one place that builds storage keys; every part comes from a validated id, never a raw user string.
+import { StorageError } from './store';
+
+/*
+ * Layout (see docs/storage.md):
+ *   models/<sha256>/model.json                 tfjs model topology + weights manifest
+ *   models/<sha256>/weights/<index>.bin        weight shards, in manifest order (index 0..9999)
+ *   datasets/<sha256>.npz                      uploaded data sets, content-addressed
+ *   builtin/datasets/<name>.npz                data sets shipped with qaudit (name: lowercase slug)
+ *   jobs/<jobId>/state.json                    job state, rewritten as the job advances
+ *   jobs/<jobId>/chunks/<chunkId>.json         one step's result, write-once
+ *   reports/<reportId>/report.json             the final report, write-once
+ *   reports/<reportId>/attestation.json        DSSE envelope over the report, write-once
+ */
+
+const SHA256 = /^[0-9a-f]{64}$/;
+/** Job and report ids: 32 lowercase hex chars (128 random bits), see newId(). */
+const ID = /^[0-9a-f]{32}$/;
+/** Chunk ids are deterministic step names, e.g. "attack-fgsm-eps2-b0003". */
+const CHUNK_ID = /^[a-z0-9][a-z0-9_-]{0,127}$/;
+const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const MAX_SHARDS = 10000;
+
+function check(value: unknown, re: RegExp, what: string): string {
+  if (typeof value !== 'string' || !re.test(value)) {
+    throw new StorageError('invalid_key', `expected ${what}, got ${JSON.stringify(String(value).slice(0, 80))}`);
+  }
+  return value;
+}
+
+export const isSha256 = (s: unknown): s is string => typeof s === 'string' && SHA256.test(s);
+export const isId = (s: unknown): s is string => typeof s === 'string' && ID.test(s);
+export const isChunkId = (s: unknown): s is string => typeof s === 'string' && CHUNK_ID.test(s);
+
+/** A fresh job or report id from the platform CSPRNG (Node and Workers). */
+export function newId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+const sha = (s: string) => check(s, SHA256, 'a sha256 as 64 lowercase hex chars');
+const id = (s: string) => check(s, ID, 'an id of 32 lowercase hex chars');
+
+export const keys = {
+  modelPrefix: (sha256: string) => `models/${sha(sha256)}/`,
+  modelJson: (sha256: string) => `models/${sha(sha256)}/model.json`,
+  modelShard: (sha256: string, index: number) => {
+    if (!Number.isInteger(index) || index < 0 || index >= MAX_SHARDS) {
+      throw new StorageError('invalid_key', `expected a shard index in 0..${MAX_SHARDS - 1}, got ${index}`);
+    }
+    return `models/${sha(sha256)}/weights/${index}.bin`;
+  },
+  dataset: (sha256: string) => `datasets/${sha(sha256)}.npz`,
+  builtinDataset: (name: string) => `builtin/datasets/${check(name, SLUG, 'a builtin data set name (lowercase slug)')}.npz`,
+  jobPrefix: (jobId: string) => `jobs/${id(jobId)}/`,
+  jobState: (jobId: string) => `jobs/${id(jobId)}/state.json`,
+  jobChunksPrefix: (jobId: string) => `jobs/${id(jobId)}/chunks/`,
+  jobChunk: (jobId: string, chunkId: string) =>
+    `jobs/${id(jobId)}/chunks/${check(chunkId, CHUNK_ID, 'a chunk id of [a-z0-9_-], 1-128 chars')}.json`,
+  report: (reportId: string) => `reports/${id(reportId)}/report.json`,
+  attestation: (reportId: string) => `reports/${id(reportId)}/attestation.json`,
+} as const;

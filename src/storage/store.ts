@@ -1,0 +1,109 @@
+// The storage interface every backend implements, its typed error, and the key shape it accepts.
+
+/** Codes the HTTP layer maps: not_found 404, conflict 409, unavailable 503, invalid_key/invalid_argument 400, the rest 500. */
+export type StorageErrorCode =
+  | 'not_found'
+  | 'conflict'
+  | 'unavailable'
+  | 'invalid_key'
+  | 'invalid_argument'
+  | 'forbidden'
+  | 'invalid_config'
+  | 'storage_failure';
+
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  /** True when the same call may succeed later (network failure, 5xx, throttling). */
+  readonly retryable: boolean;
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+    readonly key?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.retryable = code === 'unavailable';
+  }
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag?: string;
+  contentType?: string;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** '*' asks the server to refuse (conflict) when the key exists. Only atomic on servers that honour
+   *  conditional writes (AWS S3, R2); use putIfAbsent for a guarantee that holds everywhere. */
+  ifNoneMatch?: '*';
+}
+
+export interface ListOptions {
+  /** Opaque token from the previous page. */
+  cursor?: string;
+  /** Page size, 1..1000 (default 1000). */
+  limit?: number;
+}
+
+export interface ListPage {
+  /** Keys in ascending byte order. */
+  keys: string[];
+  /** Present only when more keys follow. */
+  cursor?: string;
+}
+
+export interface PutIfAbsentResult {
+  /** true: this call created the object; false: an identical object was already there. */
+  written: boolean;
+}
+
+export interface Store {
+  /** The object's bytes, or null when the key does not exist. */
+  get(key: string): Promise<Uint8Array | null>;
+  head(key: string): Promise<ObjectInfo | null>;
+  put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void>;
+  /** Write-once: creates the object, or accepts an existing byte-identical one; any other existing
+   *  object makes it throw StorageError('conflict') and leaves that object as it was. */
+  putIfAbsent(key: string, bytes: Uint8Array, options?: { contentType?: string }): Promise<PutIfAbsentResult>;
+  /** Deleting a missing key is not an error (S3 semantics). */
+  delete(key: string): Promise<void>;
+  list(prefix: string, options?: ListOptions): Promise<ListPage>;
+}
+
+const KEY_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.=-]*$/;
+export const MAX_KEY_LENGTH = 512;
+
+/** Keys are relative slash paths over a small alphabet: no '..', no empty segment, no leading '/'. */
+export function checkKey(key: string): string {
+  const ok =
+    typeof key === 'string' &&
+    key.length > 0 &&
+    key.length <= MAX_KEY_LENGTH &&
+    key.split('/').every((s) => KEY_SEGMENT.test(s) && !s.includes('..'));
+  if (!ok) throw new StorageError('invalid_key', `expected a key of [A-Za-z0-9_.=-] segments, got ${JSON.stringify(String(key).slice(0, 80))}`);
+  return key;
+}
+
+/** Prefixes may be empty or end in '/' or mid-segment, but use the same alphabet. */
+export function checkPrefix(prefix: string): string {
+  if (prefix === '') return prefix;
+  const body = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  checkKey(body);
+  return prefix;
+}
+
+export function checkLimit(limit: number | undefined): number {
+  const n = limit ?? 1000;
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new StorageError('invalid_argument', `expected a list limit in 1..1000, got ${limit}`);
+  }
+  return n;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
