@@ -5,6 +5,7 @@ import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 // The emscripten loader of the package (works for the plain and the SIMD binary alike).
 // Package internals: tfjs is pinned exactly in package.json for this reason.
 import wasmFactory from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js';
+import { selfTest } from './selftest';
 
 type EmscriptenModule = {
   cwrap: (name: string, ret: string | null, args: string[]) => (...a: unknown[]) => unknown;
@@ -44,4 +45,5 @@ async function start(module: WebAssembly.Module): Promise<void> {
   tf.registerBackend('wasm', () => new BackendWasm(wasm as never), 10);
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new Error('expected the wasm backend to start, got a failure from tf.setBackend');
+  selfTest();
 }

@@ -13,8 +13,12 @@ export interface AttackSpec {
   stepSize?: number;
   /** Random restarts (PGD, APGD); the per-sample worst case is kept. */
   restarts?: number;
-  /** Query budget (Square). */
+  /** Query budget (Square): forward passes per sample, the clean check included. */
   queries?: number;
+  /** Start from a uniform random point of the epsilon ball (PGD, transfer); default true. */
+  randomStart?: boolean;
+  /** Square: initial fraction of pixels changed per query; default 0.8 (MNIST, the paper's value). */
+  pInit?: number;
 }
 
 export interface AttackOptions {

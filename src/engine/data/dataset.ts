@@ -125,3 +125,19 @@ export function datasetToNpz(ds: Dataset, opts?: WriteNpzOptions): Uint8Array {
   };
   return writeNpz({ x, y: { dtype: 'int32', shape: [n], data: ds.y } }, opts);
 }
+
+/** The samples at `indices` (any order, e.g. a shuffled training batch) as float tensors in [0, 1]. */
+export function gather(ds: Dataset, indices: readonly number[]): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  const [n, h, w, c] = ds.shape;
+  expect(!ds.flat, 'invalid_argument', `expected a data set fitted to a model (fitToModel), got flat x ${fmtShape(['N', w * c])}`);
+  const per = h * w * c;
+  const values = new Float32Array(indices.length * per);
+  const labels = new Int32Array(indices.length);
+  indices.forEach((i, k) => {
+    expect(Number.isInteger(i) && i >= 0 && i < n, 'invalid_argument', `expected sample indices in [0, ${n}), got ${i}`);
+    const src = ds.x.subarray(i * per, (i + 1) * per);
+    for (let j = 0; j < per; j++) values[k * per + j] = src instanceof Uint8Array ? src[j]! / 255 : src[j]!;
+    labels[k] = ds.y[i]!;
+  });
+  return tf.tidy(() => ({ x: tf.tensor4d(values, [indices.length, h, w, c], 'float32'), y: tf.tensor1d(labels, 'int32') }));
+}

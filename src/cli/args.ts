@@ -1,0 +1,100 @@
+// Turns `qaudit audit` flags into audit settings; every refusal names the flag.
+import { parseArgs } from 'node:util';
+import { EngineError } from '../engine/errors';
+import { parseSettings } from '../engine/audit/settings';
+import type { AuditSettings } from '../engine/audit/settings';
+
+export const AUDIT_OPTIONS = {
+  model: { type: 'string' },
+  data: { type: 'string', default: 'mnist' },
+  surrogate: { type: 'string' },
+  limit: { type: 'string' },
+  attacks: { type: 'string' },
+  eps: { type: 'string' },
+  norm: { type: 'string' },
+  bits: { type: 'string' },
+  steps: { type: 'string' },
+  'step-size': { type: 'string' },
+  restarts: { type: 'string' },
+  queries: { type: 'string' },
+  defense: { type: 'string' },
+  seed: { type: 'string' },
+  'chunk-size': { type: 'string' },
+  threads: { type: 'string' },
+  out: { type: 'string' },
+  junit: { type: 'string' },
+  'fail-under': { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export type AuditFlags = ReturnType<typeof parseAuditFlags>;
+
+export function parseAuditFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: AUDIT_OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new EngineError('invalid_argument', (e as Error).message);
+  }
+}
+
+/** Settings field -> the flag a user typed, for error messages. */
+const FLAG_OF: Record<string, string> = {
+  attacks: '--attacks', epsilons: '--eps', norm: '--norm', bits: '--bits', steps: '--steps', stepSize: '--step-size',
+  restarts: '--restarts', queries: '--queries', defense: '--defense', limit: '--limit', seed: '--seed', chunkSize: '--chunk-size',
+};
+
+function num(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new EngineError('invalid_argument', `${flag}: expected a number, got '${v}'`);
+  return n;
+}
+
+function list(flag: string, v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const xs = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (xs.length === 0) throw new EngineError('invalid_argument', `${flag}: expected a comma-separated list, got '${v}'`);
+  return xs;
+}
+
+/**
+ * `--defense nonlinear` is the default mapping (staircase); `--defense sine:freq=8,amp=0.05` names a mapping
+ * and overrides its parameters.
+ */
+export function parseDefense(v: string | undefined): unknown {
+  if (v === undefined || v === 'none') return undefined;
+  const [name, params = ''] = v.split(':', 2) as [string, string?];
+  const mapping = name === 'nonlinear' ? 'staircase' : name;
+  const out: Record<string, unknown> = { mapping };
+  for (const kv of params.split(',').filter(Boolean)) {
+    const [k, val] = kv.split('=');
+    out[k!.trim()] = num(`--defense ${k}`, val);
+  }
+  return out;
+}
+
+export function settingsFromFlags(f: AuditFlags): AuditSettings {
+  const input: Record<string, unknown> = {
+    attacks: list('--attacks', f.attacks),
+    epsilons: list('--eps', f.eps)?.map((e) => num('--eps', e)),
+    norm: f.norm,
+    bits: list('--bits', f.bits)?.map((b) => num('--bits', b)),
+    steps: num('--steps', f.steps),
+    stepSize: num('--step-size', f['step-size']),
+    restarts: num('--restarts', f.restarts),
+    queries: num('--queries', f.queries),
+    defense: parseDefense(f.defense),
+    limit: num('--limit', f.limit),
+    seed: num('--seed', f.seed),
+    chunkSize: num('--chunk-size', f['chunk-size']),
+  };
+  for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
+  try {
+    return parseSettings(input);
+  } catch (e) {
+    if (!(e instanceof EngineError) || !e.pointer) throw e;
+    const field = e.pointer.split('.')[1] ?? '';
+    throw new EngineError('invalid_argument', e.message.replace(/^settings\.\w+/, FLAG_OF[field] ?? field), e.pointer);
+  }
+}

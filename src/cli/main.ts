@@ -1,0 +1,42 @@
+// The qaudit command line: dispatches subcommands and turns errors into exit codes (docs in README).
+import { EngineError } from '../engine/errors';
+import { QAUDIT_VERSION } from '../engine/audit/report';
+import { AUDIT_HELP, auditCommand } from './audit';
+
+const HELP = `qaudit ${QAUDIT_VERSION}: audit the adversarial robustness of quantized neural networks
+
+usage:
+  qaudit audit --model model.json [options]   run an audit on this machine
+  qaudit --version | --help
+
+${AUDIT_HELP}
+
+exit codes: 0 passed, 1 a --fail-under threshold missed, 2 bad input, 3 internal error`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'audit':
+        return await auditCommand(rest);
+      case '--version':
+      case '-v':
+        return (console.log(QAUDIT_VERSION), 0);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        return (console.log(HELP), 0);
+      default:
+        console.error(`qaudit: unknown command '${command}'; see qaudit --help`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof EngineError) {
+      console.error(`qaudit: ${e.message}`);
+      return 2;
+    }
+    console.error(`qaudit: internal error: ${(e as Error)?.stack ?? e}`);
+    return 3;
+  }
+}

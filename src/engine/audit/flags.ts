@@ -1,0 +1,124 @@
+// Sanity flags: warn when an evaluation looks broken (Carlini et al. 2019, "On Evaluating Adversarial
+// Robustness", section 5 checklist). Thresholds are named constants, documented in docs/report.md.
+import type { Merged } from './merge';
+import type { Flag, Row } from './report';
+import { BLACK_BOX, WHITE_BOX } from './settings';
+
+export const FLAG_LIMITS = {
+  /** Accuracy may rise with epsilon by at most this much (random starts make small rises possible). */
+  epsilonRise: 0.02,
+  /** PGD may be weaker than FGSM by at most this much. */
+  pgdVsFgsm: 0.02,
+  /** A black-box attack may beat the best white-box attack by at most this much. */
+  blackVsWhite: 0.05,
+  /** The plain attack through a defense may be weaker than the adaptive or black-box one by at most this much. */
+  masking: 0.1,
+  /** Accuracy allowed after PGD at the very large epsilon of the sanity probe. */
+  largeEpsilon: 0.1,
+  /** Fraction of samples allowed to have an exactly zero input gradient. */
+  zeroGradient: 0.1,
+  /** Fraction of clean outputs that may look like probability vectors. */
+  probability: 0.5,
+} as const;
+
+type Where = Pick<Flag, 'variant' | 'defense' | 'adaptive' | 'attack' | 'epsilon'>;
+
+/** Plain attacks through a defense are expected to be masked; their flags are warnings, elsewhere errors. */
+const masked = (w: { defense?: string; adaptive?: boolean }) => w.defense !== undefined && w.defense !== 'none' && !w.adaptive;
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const groupKey = (r: Row) => `${r.variant}|${r.defense}|${r.adaptive}`;
+
+export function sanityFlags(m: Merged, rows: Row[]): Flag[] {
+  return [...epsilonFlags(rows), ...pgdFlags(rows), ...blackBoxFlags(rows), ...maskingFlags(rows), ...probeFlags(m), ...probabilityFlags(m)];
+}
+
+export function epsilonFlags(rows: Row[]): Flag[] {
+  const out: Flag[] = [];
+  for (const r of rows) {
+    const smaller = rows.filter((o) => groupKey(o) === groupKey(r) && o.attack === r.attack && o.epsilon < r.epsilon);
+    const worst = smaller.find((o) => r.accuracy > o.accuracy + FLAG_LIMITS.epsilonRise);
+    if (!worst) continue;
+    out.push(flag('accuracy_rises_with_epsilon', 'warning', where(r),
+      `${r.attack} on ${r.variant}: accuracy ${pct(r.accuracy)} at epsilon ${r.epsilon} is above ${pct(worst.accuracy)} at epsilon ${worst.epsilon}`,
+      'A larger budget contains every perturbation of a smaller one, so a working attack cannot do worse with it. The attack is not converging (too few steps, a bad step size) or the gradients are masked.'));
+  }
+  return out;
+}
+
+export function pgdFlags(rows: Row[]): Flag[] {
+  return rows.filter((r) => r.attack === 'pgd').flatMap((r) => {
+    const f = rows.find((o) => o.attack === 'fgsm' && groupKey(o) === groupKey(r) && o.epsilon === r.epsilon);
+    if (!f || r.accuracy <= f.accuracy + FLAG_LIMITS.pgdVsFgsm) return [];
+    return [flag('pgd_weaker_than_fgsm', masked(r) ? 'warning' : 'error', where(r),
+      `PGD leaves ${pct(r.accuracy)} accuracy on ${r.variant} at epsilon ${r.epsilon}, FGSM only ${pct(f.accuracy)}`,
+      'PGD iterates the FGSM step and should never be weaker. Its steps are too small or too few, or the loss surface is masked (saturated softmax, non-differentiable layers).')];
+  });
+}
+
+export function blackBoxFlags(rows: Row[]): Flag[] {
+  const out: Flag[] = [];
+  for (const r of rows.filter((r) => BLACK_BOX.includes(r.attack) && r.defense === 'none')) {
+    const white = rows.filter((o) => WHITE_BOX.includes(o.attack) && groupKey(o) === groupKey(r) && o.epsilon === r.epsilon);
+    if (white.length === 0) continue;
+    const best = Math.min(...white.map((o) => o.accuracy));
+    if (r.accuracy >= best - FLAG_LIMITS.blackVsWhite) continue;
+    out.push(flag('black_box_stronger', 'warning', where(r),
+      `${r.attack} (black-box) leaves ${pct(r.accuracy)} on ${r.variant} at epsilon ${r.epsilon}, the best white-box attack ${pct(best)}`,
+      'An attack that sees only outputs should not beat attacks that see gradients; this is the classic sign of gradient masking. Trust the lower number.'));
+  }
+  return out;
+}
+
+export function maskingFlags(rows: Row[]): Flag[] {
+  const out: Flag[] = [];
+  for (const r of rows.filter((r) => r.defense !== 'none' && !r.adaptive && WHITE_BOX.includes(r.attack))) {
+    const rivals = rows.filter((o) => o.variant === r.variant && o.defense === r.defense && o.epsilon === r.epsilon
+      && ((o.adaptive && o.attack === r.attack) || BLACK_BOX.includes(o.attack)));
+    if (rivals.length === 0) continue;
+    const best = rivals.reduce((a, b) => (b.accuracy < a.accuracy ? b : a));
+    if (r.accuracy - best.accuracy <= FLAG_LIMITS.masking) continue;
+    out.push(flag('defense_masks_gradients', 'warning', where(r),
+      `plain ${r.attack} through '${r.defense}' leaves ${pct(r.accuracy)} on ${r.variant} at epsilon ${r.epsilon}, ${best.adaptive ? 'adaptive ' : ''}${best.attack} ${pct(best.accuracy)}`,
+      'The mapping obfuscates gradients (Athalye et al. 2018): the plain attack overstates robustness. The headline uses the worst of plain, adaptive and black-box attacks.'));
+  }
+  return out;
+}
+
+export function probeFlags(m: Merged): Flag[] {
+  return m.sanity.flatMap(({ chunk, result }) => {
+    const n = result.end - result.start;
+    const w: Where = { variant: chunk.variant, defense: chunk.defense, adaptive: chunk.adaptive };
+    const sev = masked(w) ? 'warning' : 'error';
+    const out: Flag[] = [];
+    const acc = result.largeEpsilonCorrect / n;
+    if (acc > FLAG_LIMITS.largeEpsilon) {
+      out.push(flag('large_epsilon_not_zero', sev, { ...w, attack: 'pgd', epsilon: result.largeEpsilon },
+        `PGD at epsilon ${result.largeEpsilon} leaves ${pct(acc)} accuracy on ${chunk.variant}${chunk.defense === 'none' ? '' : ` ('${chunk.defense}'${chunk.adaptive ? ', adaptive' : ''})`}`,
+        'At this budget any image can be turned into any other, so accuracy must be near zero. If it is not, the attack cannot follow the gradients (masking, clipping or a broken loss).'));
+    }
+    const zero = result.zeroGradient / n;
+    if (zero > FLAG_LIMITS.zeroGradient) {
+      out.push(flag('zero_gradients', sev, w,
+        `${pct(zero)} of probed samples have an exactly zero input gradient on ${chunk.variant}${chunk.defense === 'none' ? '' : ` ('${chunk.defense}'${chunk.adaptive ? ', adaptive' : ''})`}`,
+        'Gradient attacks cannot move these samples, so white-box numbers overstate robustness. Causes: saturated softmax or probability outputs, step functions in the input pipeline, quantized activations.'));
+    }
+    return out;
+  });
+}
+
+export function probabilityFlags(m: Merged): Flag[] {
+  const n = m.clean.probability.length;
+  const frac = n === 0 ? 0 : m.clean.probability.reduce((a: number, b) => a + b, 0) / n;
+  if (frac <= FLAG_LIMITS.probability) return [];
+  return [flag('outputs_look_like_probabilities', 'warning', { variant: m.reference },
+    `${pct(frac)} of the model's clean outputs lie in [0, 1] and sum to 1`,
+    'Attacks expect logits. A softmax inside the model (e.g. fused into the last Dense layer) saturates and makes cross-entropy gradients vanish; export the model without its final softmax.')];
+}
+
+function where(r: Row): Where {
+  return { variant: r.variant, defense: r.defense, adaptive: r.adaptive, attack: r.attack, epsilon: r.epsilon };
+}
+
+function flag(id: string, severity: Flag['severity'], w: Where, message: string, explanation: string): Flag {
+  return { id, severity, message, explanation, ...w };
+}

@@ -1,0 +1,196 @@
+// Merges chunk results into the report. Per-sample arrays are concatenated in global sample order first and
+// every number is computed once from them, so any chunking gives the report of a single pass, number for number.
+import { EngineError, expect } from '../errors';
+import type { ModelSummary } from '../model/types';
+import { exampleSource, guardTag, planGuards, planVariants, transferSource } from './plan';
+import type { AttackChunk, Chunk, PlanInput } from './plan';
+import { clfKey } from './results';
+import type { AttackResult, ChunkResult, CleanResult, LayersResult, SanityResult, TransferResult } from './results';
+import { QAUDIT_VERSION, REPORT_SCHEMA_VERSION } from './report';
+import type { CleanRow, Report, Row, WorstCase } from './report';
+import type { AuditSettings } from './settings';
+import { companions } from './companions';
+import { criteria, headline } from './criteria';
+import { sanityFlags } from './flags';
+
+export interface DataInfo {
+  name: string;
+  /** Samples in the data set (the audit evaluates the first min(limit, total)). */
+  total: number;
+}
+
+/** Per-sample series of one row, in sample order. */
+export interface Series {
+  row: Omit<Row, 'accuracy' | 'samples' | 'correct'>;
+  correct: number[];
+}
+
+/** Everything merged, per sample; the report's tables are functions of this. */
+export interface Merged {
+  settings: AuditSettings;
+  reference: string;
+  variants: string[];
+  n: number;
+  clean: CleanResult;
+  series: Series[];
+  attacks: { chunk: AttackChunk; result: AttackResult }[];
+  sanity: { chunk: Extract<Chunk, { kind: 'sanity' }>; result: SanityResult }[];
+  layers: LayersResult;
+}
+
+export function mergeReport(settings: AuditSettings, summary: ModelSummary, chunks: Chunk[], results: ChunkResult[], data: DataInfo, opts: { surrogate?: boolean } = {}): Report {
+  const input: PlanInput = { modelBits: summary.bits, dataSize: data.total, surrogate: opts.surrogate };
+  const m = gather(settings, input, chunks, results);
+  const rows = m.series.map((s) => toRow(s.row, s.correct));
+  const clean = cleanRows(m);
+  const worstCase = worstCases(m);
+  const variants = planVariants(settings, summary.bits);
+  const ex = exampleSource(settings, variants);
+  const exChunk = m.attacks.find((a) => a.chunk.examples > 0);
+  return {
+    qaudit: QAUDIT_VERSION,
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    settings: { ...settings },
+    model: summary,
+    data: { name: data.name, samples: m.n, total: data.total, inputShape: summary.inputShape },
+    variants,
+    clean,
+    rows,
+    worstCase,
+    headline: headline(settings, variants, worstCase),
+    criteria: criteria(m.reference, clean, rows, worstCase),
+    companions: companions(m),
+    flags: sanityFlags(m, rows),
+    notes: notes(settings, input, m),
+    examples: ex && exChunk ? {
+      ...ex, norm: settings.norm, shape: summary.inputShape,
+      items: exChunk.result.examples.map((e) => ({ ...e, cleanPrediction: m.clean.predicted[clfKey(ex.variant, 'none')]![e.index]! })),
+    } : null,
+  };
+}
+
+function toRow(row: Series['row'], correct: number[]): Row {
+  const c = correct.reduce((a, b) => a + b, 0);
+  return { ...row, accuracy: c / correct.length, samples: correct.length, correct: c };
+}
+
+/** Sorts chunk results by start and checks that they tile [0, n) exactly. */
+function tile<T extends { start: number; end: number; id: string }>(parts: T[], n: number, what: string): T[] {
+  const sorted = [...parts].sort((a, b) => a.start - b.start);
+  let at = 0;
+  for (const p of sorted) {
+    expect(p.start === at, 'invalid_argument', `expected ${what} results covering samples from ${at}, got ${p.id}`);
+    at = p.end;
+  }
+  expect(at === n, 'invalid_argument', `expected ${what} results up to sample ${n}, got up to ${at}`);
+  return sorted;
+}
+
+function cat<T>(parts: T[][]): T[] {
+  return parts.flat();
+}
+
+function gather(settings: AuditSettings, input: PlanInput, chunks: Chunk[], results: ChunkResult[]): Merged {
+  const byId = new Map(results.map((r) => [r.id, r]));
+  const get = <K extends ChunkResult['kind']>(c: Chunk, kind: K) => {
+    const r = byId.get(c.id);
+    if (!r) throw new EngineError('invalid_argument', `expected a result for chunk ${c.id}, got none`);
+    expect(r.kind === kind, 'invalid_argument', `expected a ${kind} result for chunk ${c.id}, got ${r.kind}`);
+    return r as Extract<ChunkResult, { kind: K }>;
+  };
+  const n = Math.min(settings.limit, input.dataSize);
+  const variants = planVariants(settings, input.modelBits).map((v) => v.name);
+  const cleanParts = tile(chunks.filter((c) => c.kind === 'clean').map((c) => get(c, 'clean')), n, 'clean');
+  const clean: CleanResult = {
+    kind: 'clean', id: 'clean', start: 0, end: n,
+    labels: cat(cleanParts.map((p) => p.labels)),
+    predicted: mapKeys(cleanParts, (p) => p.predicted),
+    logitError: mapKeys(cleanParts, (p) => p.logitError),
+    probability: cat(cleanParts.map((p) => p.probability)),
+  };
+  const attacks = chunks.filter((c): c is AttackChunk => c.kind === 'attack').map((chunk) => ({ chunk, result: get(chunk, 'attack') }));
+  const sanity = chunks.filter((c) => c.kind === 'sanity').map((chunk) => ({ chunk, result: get(chunk, 'sanity') }));
+  const layersChunk = chunks.find((c) => c.kind === 'layers');
+  const layers = layersChunk ? get(layersChunk, 'layers') : { kind: 'layers' as const, id: 'layers', layers: [] };
+  const transfers = chunks.filter((c) => c.kind === 'transfer').map((chunk) => ({ chunk, result: get(chunk, 'transfer') }));
+  const series = buildSeries(settings, input, variants, n, attacks, transfers);
+  return { settings, reference: variants[0]!, variants, n, clean, series, attacks, sanity, layers };
+}
+
+/** Concatenates per-key arrays of sorted parts. */
+function mapKeys<P, T>(parts: P[], f: (p: P) => Record<string, T[]>): Record<string, T[]> {
+  const out: Record<string, T[]> = {};
+  for (const p of parts) for (const [k, v] of Object.entries(f(p))) (out[k] ??= []).push(...v);
+  return out;
+}
+
+function buildSeries(
+  settings: AuditSettings, input: PlanInput, variants: string[], n: number,
+  attacks: { chunk: AttackChunk; result: AttackResult }[], transfers: { chunk: Extract<Chunk, { kind: 'transfer' }>; result: TransferResult }[],
+): Series[] {
+  const source = transferSource(input);
+  const out: Series[] = [];
+  for (const variant of variants) {
+    for (const g of planGuards(settings)) {
+      for (const attack of settings.attacks) {
+        for (const epsilon of settings.epsilons) {
+          const row = { attack, norm: settings.norm, epsilon, variant, defense: g.defense, adaptive: g.adaptive };
+          if (attack === 'transfer') {
+            const key = clfKey(variant, g.defense);
+            const parts = transfers.filter((t) => t.chunk.epsilon === epsilon && t.result.correct[key]);
+            if (g.adaptive || parts.length === 0 || !source) continue;
+            const sorted = tile(parts.map((p) => ({ ...p.result, correct: p.result.correct[key]! })), n, `transfer ${key} @${epsilon}`);
+            out.push({ row: { ...row, source }, correct: cat(sorted.map((p) => p.correct)) });
+            continue;
+          }
+          const parts = attacks.filter((a) => a.chunk.attack === attack && a.chunk.variant === variant && a.chunk.epsilon === epsilon
+            && a.chunk.defense === g.defense && a.chunk.adaptive === g.adaptive);
+          if (parts.length === 0) continue;
+          const sorted = tile(parts.map((p) => p.result), n, `${attack}:${variant}:${guardTag(g)}:${epsilon}`);
+          out.push({ row, correct: cat(sorted.map((p) => p.correct)) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function cleanRows(m: Merged): CleanRow[] {
+  const guards = planGuards(m.settings).filter((g) => !g.adaptive);
+  return m.variants.flatMap((variant) => guards.map((g) => {
+    const pred = m.clean.predicted[clfKey(variant, g.defense)] ?? [];
+    const correct = pred.filter((p, i) => p === m.clean.labels[i]).length;
+    return { variant, defense: g.defense, accuracy: pred.length ? correct / pred.length : 0, samples: pred.length, correct };
+  }));
+}
+
+function worstCases(m: Merged): WorstCase[] {
+  const out: WorstCase[] = [];
+  for (const variant of m.variants) {
+    for (const defense of [...new Set(planGuards(m.settings).map((g) => g.defense))]) {
+      for (const epsilon of m.settings.epsilons) {
+        const ss = m.series.filter((s) => s.row.variant === variant && s.row.defense === defense && s.row.epsilon === epsilon);
+        if (ss.length === 0) continue;
+        const correct = Array.from({ length: m.n }, (_, i) => (ss.every((s) => s.correct[i] === 1) ? 1 : 0)).reduce((a: number, b) => a + b, 0);
+        const attacks = ss.map((s) => (s.row.adaptive ? `${s.row.attack}+bpda` : s.row.attack));
+        out.push({ variant, defense, epsilon, accuracy: correct / m.n, samples: m.n, correct, attacks });
+      }
+    }
+  }
+  return out;
+}
+
+function notes(settings: AuditSettings, input: PlanInput, m: Merged): string[] {
+  const out = [`Evaluated the first ${m.n} of ${input.dataSize} samples; one sample is ${(100 / m.n).toFixed(2)} points of accuracy.`];
+  if (input.modelBits !== null) {
+    out.push(`The model was uploaded quantized (${input.modelBits} bits): it is audited as given ('original'); twins have fewer bits and are re-quantized from it; QL is relative to 'original'.`);
+  }
+  if (settings.attacks.includes('transfer') && !transferSource(input)) {
+    out.push('No transfer rows: the model was uploaded quantized and no float or surrogate model was supplied to craft on.');
+  }
+  if (settings.defense !== 'none') {
+    out.push(`Defense '${settings.defense.mapping}': rows with adaptive=false attack through the mapping; adaptive=true use BPDA` +
+      (settings.defense.mapping === 'random' ? ` with EOT over ${settings.eot} draws.` : '.') + ' The headline is the worst of plain, adaptive, Square and transfer.');
+  }
+  return out;
+}

@@ -1,0 +1,116 @@
+// Audit settings: one zod schema with the documented defaults and limits (docs/report.md), canonicalized
+// (sorted, de-duplicated) so that the same request always yields the same plan and the same chunk ids.
+import { z } from 'zod';
+import { EngineError } from '../errors';
+import { MAPPING_DEFAULTS } from '../defense/mappings';
+import type { Mapping } from '../defense/mappings';
+
+export const ATTACKS = ['fgsm', 'pgd', 'apgd', 'square', 'transfer'] as const;
+export type AuditAttack = (typeof ATTACKS)[number];
+/** Attacks that read the target's gradients. */
+export const WHITE_BOX: readonly AuditAttack[] = ['fgsm', 'pgd', 'apgd'];
+/** Attacks that use no gradient of the target. */
+export const BLACK_BOX: readonly AuditAttack[] = ['square', 'transfer'];
+
+/**
+ * Samples are always evaluated in micro-batches of this size aligned to global indices
+ * ([0,16), [16,32), ...), so a chunk boundary never changes a batch and therefore never changes a
+ * floating-point result. 16 keeps peak wasm memory of a CNN gradient near 30 MB (PLATFORM.md).
+ */
+export const MICRO_BATCH = 16;
+
+export const DEFAULT_EPSILONS = { linf: [0.1, 0.3], l2: [1, 2] } as const;
+
+const Staircase = z.object({
+  mapping: z.literal('staircase'),
+  /** Steps of the smoothed quantizer over [0, 1]. */
+  levels: z.int().min(2).max(256).default(MAPPING_DEFAULTS.staircase.levels),
+  /** Sigmoid slope inside a step; large = close to a hard staircase. */
+  sharpness: z.number().positive().max(1000).default(MAPPING_DEFAULTS.staircase.sharpness),
+}).strict();
+const Sine = z.object({
+  mapping: z.literal('sine'),
+  freq: z.number().positive().max(100).default(MAPPING_DEFAULTS.sine.freq),
+  amp: z.number().positive().max(1).default(MAPPING_DEFAULTS.sine.amp),
+}).strict();
+const Random = z.object({
+  mapping: z.literal('random'),
+  /** Levels of the random sub-grid drawn per query. */
+  levels: z.int().min(2).max(256).default(MAPPING_DEFAULTS.random.levels),
+}).strict();
+export const DefenseSchema = z.discriminatedUnion('mapping', [Staircase, Sine, Random]);
+export type DefenseMapping = z.output<typeof DefenseSchema>;
+
+const unique = <T>(xs: readonly T[]) => [...new Set(xs)];
+
+export const AuditSettingsSchema = z
+  .object({
+    attacks: z.array(z.enum(ATTACKS)).min(1).default([...ATTACKS]),
+    norm: z.enum(['linf', 'l2']).default('linf'),
+    /** Default: [0.1, 0.3] for linf, [1, 2] for l2. */
+    epsilons: z.array(z.number().positive().max(100)).min(1).max(8).optional(),
+    /** Bit widths of the quantized twins. */
+    bits: z.array(z.int().min(1).max(8)).max(8).default([8, 4, 2]),
+    /** PGD / APGD / transfer iterations; unset: 40 for PGD and transfer, 100 for APGD (METHOD.md). */
+    steps: z.int().min(1).max(1000).optional(),
+    /** Absolute PGD step; unset: 0.01 at linf, eps/4 at l2. */
+    stepSize: z.number().positive().max(100).optional(),
+    restarts: z.int().min(1).max(10).default(1),
+    /** Square attack query budget (5000 is the "thorough" setting). */
+    queries: z.int().min(1).max(10000).default(1000),
+    defense: z.union([z.literal('none'), DefenseSchema]).default('none'),
+    /** EOT draws per gradient for the adaptive attack on a random mapping (at least 10, METHOD.md). */
+    eot: z.int().min(10).max(100).default(10),
+    /** Samples evaluated (the first `limit` of the data set). See docs/report.md for the default. */
+    limit: z.int().min(1).max(10000).default(100),
+    seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+    /** Samples per chunk; a multiple of MICRO_BATCH. */
+    chunkSize: z
+      .int()
+      .min(MICRO_BATCH)
+      .max(1024)
+      .default(32)
+      .refine((n) => n % MICRO_BATCH === 0, { message: `expected a multiple of ${MICRO_BATCH}` }),
+    /** Example images kept for the report (first k samples of one attack). */
+    examples: z.int().min(0).max(MICRO_BATCH).default(4),
+    /** Run the sanity probes (large-epsilon PGD, gradient probe). */
+    sanity: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.norm === 'linf' && s.epsilons?.some((e) => e > 1)) {
+      ctx.addIssue({ code: 'custom', path: ['epsilons'], message: 'expected linf epsilons in (0, 1]' });
+    }
+  })
+  .transform((s) => ({
+    ...s,
+    attacks: ATTACKS.filter((a) => s.attacks.includes(a)),
+    epsilons: unique(s.epsilons ?? DEFAULT_EPSILONS[s.norm]).sort((a, b) => a - b),
+    bits: unique(s.bits).sort((a, b) => b - a),
+  }));
+
+export type AuditSettingsInput = z.input<typeof AuditSettingsSchema>;
+export type AuditSettings = z.output<typeof AuditSettingsSchema>;
+
+/** Parses and canonicalizes settings; bad input is an `invalid_argument` EngineError naming the field. */
+export function parseSettings(input: unknown): AuditSettings {
+  const r = AuditSettingsSchema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = ['settings', ...issue.path.map(String)].join('.');
+  throw new EngineError('invalid_argument', `${field}: ${issue.message}`, field);
+}
+
+/** The defense's name as it appears in rows: 'none' or the mapping's name. */
+export function defenseName(s: AuditSettings): string {
+  return s.defense === 'none' ? 'none' : s.defense.mapping;
+}
+
+/** The defense engine's form of the mapping (`kind` instead of `mapping`). */
+export function toMapping(d: DefenseMapping): Mapping {
+  switch (d.mapping) {
+    case 'staircase': return { kind: 'staircase', levels: d.levels, sharpness: d.sharpness };
+    case 'sine': return { kind: 'sine', freq: d.freq, amp: d.amp };
+    case 'random': return { kind: 'random', levels: d.levels };
+  }
+}
