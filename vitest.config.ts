@@ -11,6 +11,8 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
+          // These run inside workerd only (they import cloudflare:test).
+          exclude: ['test/worker/**'],
           server: { deps: { inline: [/@tensorflow/] } },
         },
       },
@@ -19,7 +21,7 @@ export default defineConfig({
         resolve: { alias: [{ find: /^(\.\.\/)+wasm$/, replacement: here('./test/wasm.workers.ts') }] },
         test: {
           name: 'workerd',
-          include: ['test/engine/**/*.test.ts', 'test/attest/**/*.test.ts'],
+          include: ['test/engine/**/*.test.ts', 'test/attest/**/*.test.ts', 'test/worker/**/*.test.ts'],
         },
       },
     ],

@@ -1,12 +1,11 @@
 // `qaudit audit`: a whole audit on this machine: load, plan, run every chunk with progress, report, gate.
 import { writeFile } from 'node:fs/promises';
-import { loadLayersModel } from '../engine/model';
-import type { Model } from '../engine/model';
-import { fitToModel } from '../engine/data/dataset';
-import { auditParts, createAuditContext, mergeReport, planAudit, renderJunit, checkThresholds, parseThresholds, runChunk } from '../engine/audit';
+import { checkThresholds, parseThresholds, renderJunit } from '../engine/audit';
 import type { Report } from '../engine/audit';
 import { EngineError } from '../engine/errors';
-import { startNodeEngine } from '../runtime/node';
+import { loadBuiltinMnist } from '../data/mnist.node';
+import { runAuditLocally } from '../jobs/runner.node';
+import { modelDigest } from '../storage/digest';
 import { parseAuditFlags, settingsFromFlags } from './args';
 import { readData, readModelFiles } from './files';
 import { createProgress } from './progress';
@@ -29,6 +28,7 @@ export const AUDIT_HELP = `qaudit audit --model path/to/model.json [options]
   --defense SPEC      none (default), nonlinear (= staircase), staircase|sine|random[:param=value,...]
   --seed S            seed of every random draw (default 0)
   --chunk-size N      samples per chunk, a multiple of 16 (default 32)
+  --threads N         worker threads, one engine each (default: one per core)
   --out FILE          write the JSON report
   --junit FILE        write a JUnit XML report
   --fail-under LIST   thresholds like "pgd@0.3=0.5,fgsm@0.1=0.8": exit 1 when accuracy is below
@@ -40,44 +40,36 @@ export async function auditCommand(argv: string[]): Promise<number> {
   if (!flags.model) throw new EngineError('invalid_argument', '--model: expected the path of a model.json, got nothing');
   const settings = settingsFromFlags(flags);
   const thresholds = flags['fail-under'] ? parseThresholds(flags['fail-under']) : [];
-  await startNodeEngine();
-  const files = await readModelFiles(flags.model);
-  const model = loadLayersModel(files.json, files.shards);
-  const surrogate = flags.surrogate ? await loadSurrogate(flags.surrogate) : undefined;
-  try {
-    const data = fitToModel(await readData(flags.data), model.inputShape, model.numClasses);
-    const report = await runAudit(model, data, settings, surrogate, flags.quiet);
-    console.log(formatSummary(report));
-    if (flags.out) await writeFile(flags.out, JSON.stringify(report, null, 2) + '\n');
-    if (flags.junit) await writeFile(flags.junit, renderJunit(report, thresholds));
-    const gate = checkThresholds(report, thresholds);
-    for (const f of gate.failures) console.log(`FAIL ${f.message}`);
-    return gate.passed ? 0 : 1;
-  } finally {
-    model.dispose();
-    surrogate?.dispose();
+  const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    throw new EngineError('invalid_argument', `--threads: expected an integer in [1, 64], got '${flags.threads}'`);
   }
-}
-
-async function loadSurrogate(path: string): Promise<Model> {
-  const files = await readModelFiles(path);
-  return loadLayersModel(files.json, files.shards);
-}
-
-async function runAudit(model: Model, data: ReturnType<typeof fitToModel>, settings: ReturnType<typeof settingsFromFlags>, surrogate: Model | undefined, quiet: boolean): Promise<Report> {
-  const chunks = planAudit(settings, { modelBits: model.summary.bits, dataSize: data.shape[0], surrogate: !!surrogate });
-  const ctx = createAuditContext(auditParts(model, data, surrogate), settings);
-  const progress = createProgress(quiet);
-  const results = [];
+  const files = await readModelFiles(flags.model);
+  const surrogate = flags.surrogate ? await readModelFiles(flags.surrogate) : undefined;
+  const data = flags.data === 'mnist' ? 'mnist' : await readData(flags.data);
+  const progress = createProgress(flags.quiet);
+  let report: Report;
   try {
-    for (const [i, chunk] of chunks.entries()) {
-      progress.update(i, chunks.length, chunk.id);
-      results.push(await runChunk(ctx, chunk));
-    }
-    progress.update(chunks.length, chunks.length, 'done');
+    ({ report } = await runAuditLocally({
+      modelJson: files.json,
+      shards: files.shards,
+      modelSha256: await modelDigest(files.jsonBytes, [...files.shards.values()]),
+      surrogate: surrogate && { modelJson: surrogate.json, shards: [...surrogate.shards] },
+      data,
+      builtin: () => loadBuiltinMnist().test,
+      settings,
+      threads,
+      onProgress: (e) => {
+        if (e.type === 'progress') progress.update(e.progress.done, e.progress.total, e.progress.current ?? '');
+      },
+    }));
   } finally {
     progress.stop();
-    ctx.dispose();
   }
-  return mergeReport(settings, model.summary, chunks, results, { name: data.name, total: data.shape[0] }, { surrogate: !!surrogate });
+  console.log(formatSummary(report));
+  if (flags.out) await writeFile(flags.out, JSON.stringify(report, null, 2) + '\n');
+  if (flags.junit) await writeFile(flags.junit, renderJunit(report, thresholds));
+  const gate = checkThresholds(report, thresholds);
+  for (const f of gate.failures) console.log(`FAIL ${f.message}`);
+  return gate.passed ? 0 : 1;
 }

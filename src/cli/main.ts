@@ -3,6 +3,8 @@ import { EngineError } from '../engine/errors';
 import { QAUDIT_VERSION } from '../engine/audit/report';
 import { AUDIT_HELP, auditCommand } from './audit';
 
+const INPUT_ERRORS = new Set(['invalid_model', 'unsupported_layer', 'unsupported_dtype', 'invalid_data', 'invalid_argument', 'limit_exceeded']);
+
 const HELP = `qaudit ${QAUDIT_VERSION}: audit the adversarial robustness of quantized neural networks
 
 usage:
@@ -32,8 +34,10 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof EngineError) {
-      console.error(`qaudit: ${e.message}`);
+    // Job failures arrive as records' {code, message}; the input-error codes are the EngineError ones.
+    const code = (e as { code?: unknown })?.code;
+    if (e instanceof EngineError || (typeof code === 'string' && INPUT_ERRORS.has(code))) {
+      console.error(`qaudit: ${(e as Error).message}`);
       return 2;
     }
     console.error(`qaudit: internal error: ${(e as Error)?.stack ?? e}`);

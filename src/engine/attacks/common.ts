@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier, Norm } from '../types';
 import { type Rng, normalPerSample as normal, uniformPerSample as uniform } from '../rng';
 import type { RunContext } from './types';
+import { sign } from '../ops';
 
 export type Key = readonly (string | number)[];
 
@@ -11,12 +12,25 @@ export function query(model: Classifier, x: tf.Tensor4D, ctx: RunContext, key: K
   return model.logits(x, { seed: ctx.seed, key, indices: ctx.indices });
 }
 
-/** Per-sample cross-entropy on logits: logsumexp(z) - z_y. */
+/**
+ * Per-sample cross-entropy on logits, -log softmax(z)_y, with an exact gradient. Its gradient is softmax(z) - onehot;
+ * the y component p_y - 1 is computed as -(sum of the other p_j), because for a confidently classified sample
+ * p_y rounds to 1 in float32 and p_y - 1 is rounding noise, which would point FGSM/PGD in a noise direction.
+ */
 export function crossEntropy(z: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const onehot = tf.oneHot(tf.cast(y, 'int32'), z.shape[1]);
-    return tf.sub(tf.logSumExp(z, 1), tf.sum(tf.mul(z, onehot), 1)) as tf.Tensor1D;
-  });
+  const ce = tf.customGrad(((logits: tf.Tensor, save: tf.GradSaveFunc) => {
+    const onehot = tf.oneHot(tf.cast(y, 'int32'), logits.shape[1]!);
+    save([logits, onehot]);
+    return {
+      value: tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1)),
+      gradFunc: (dy: tf.Tensor, [saved, hot]: tf.Tensor[]) => {
+        const others = tf.mul(tf.softmax(saved!), tf.sub(1, hot!));
+        const g = tf.sub(others, tf.mul(hot!, tf.sum(others, 1, true)));
+        return tf.mul(g, tf.expandDims(dy, 1));
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return ce(z) as tf.Tensor1D;
 }
 
 /** Per-sample margin z_y - max_{j != y} z_j (Square attack): <= 0 means misclassified. */
@@ -79,7 +93,7 @@ export function normalizeL2(t: tf.Tensor4D): tf.Tensor4D {
 
 /** The steepest-ascent direction of a gradient under `norm`: sign (L-inf) or unit vector (L2). */
 export function ascent(grad: tf.Tensor4D, norm: Norm): tf.Tensor4D {
-  return norm === 'linf' ? (tf.sign(grad) as tf.Tensor4D) : normalizeL2(grad);
+  return norm === 'linf' ? (sign(grad) as tf.Tensor4D) : normalizeL2(grad);
 }
 
 /** Projects xAdv onto the epsilon ball around x (L-inf clamp, L2 rescale), then onto [0, 1]. */

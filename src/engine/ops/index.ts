@@ -3,3 +3,4 @@
 export { conv2d, type Padding } from './conv';
 export { dense, matMul } from './dense';
 export { maxPool, avgPool } from './pool';
+export { sign } from './sign';

@@ -1,0 +1,87 @@
+// The service's settings: environment variables (Node) or bindings (Workers) parsed with zod into one typed config.
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+/** Comma-separated list, blanks dropped. */
+const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  /** Bearer keys that may write; none = writes from loopback only. At least 16 chars each. */
+  API_KEYS: list.pipe(z.array(z.string().min(16, 'expected API keys of at least 16 characters'))).default([]),
+  /** Request bodies of model and data set uploads (413 above). */
+  MAX_UPLOAD_BYTES: int(1024, 1024 * MiB).default(64 * MiB),
+  /** JSON request bodies (audit requests, webhooks). */
+  MAX_JSON_BYTES: int(1024, 16 * MiB).default(256 * 1024),
+  /** Files in an uploaded model zip. */
+  MAX_ZIP_ENTRIES: int(2, 10000).default(64),
+  /** Samples one audit may evaluate (its `limit`). */
+  MAX_SAMPLES: int(1, 10000).default(10000),
+  /** Work units one audit may ask for (see docs/api.md#limits): samples x epsilons x variants x defenses x attack iterations. */
+  MAX_WORK: int(1, 1e12).default(2e8),
+  /** Token buckets per API key or client address: sustained requests per minute, and burst size. */
+  RATE_LIMIT_WRITES_PER_MINUTE: int(1, 1e6).default(30),
+  RATE_LIMIT_WRITE_BURST: int(1, 1e6).default(10),
+  RATE_LIMIT_READS_PER_MINUTE: int(1, 1e6).default(600),
+  RATE_LIMIT_READ_BURST: int(1, 1e6).default(120),
+  HF_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Path of model.json inside a Hugging Face model repository. */
+  HF_MODEL_PATH: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/).refine((p) => !p.split('/').includes('..')).default('model.json'),
+  MLFLOW_WEBHOOK_SECRET: z.string().min(1).optional(),
+  WEBHOOK_TOLERANCE_SECONDS: int(1, 3600).default(300),
+  /** Hosts models may be fetched from; `*.example.com` matches subdomains. */
+  FETCH_ALLOWED_HOSTS: list.default(['huggingface.co', '*.huggingface.co', '*.hf.co']),
+  FETCH_MAX_BYTES: int(1024, 1024 * MiB).default(64 * MiB),
+  FETCH_TIMEOUT_MS: int(100, 600_000).default(30_000),
+});
+
+export interface Limits {
+  uploadBytes: number;
+  jsonBytes: number;
+  zipEntries: number;
+  samples: number;
+  work: number;
+}
+
+export interface RateLimit {
+  perMinute: number;
+  burst: number;
+}
+
+export interface AppConfig {
+  apiKeys: string[];
+  limits: Limits;
+  rateLimits: { writes: RateLimit; reads: RateLimit };
+  webhooks: { huggingfaceSecret?: string; huggingfaceModelPath: string; mlflowSecret?: string; toleranceSeconds: number };
+  fetch: { allowedHosts: string[]; maxBytes: number; timeoutMs: number };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads the variables above (unknown ones are ignored); throws ConfigError naming the first bad variable. */
+export function configFromEnv(env: Record<string, unknown>): AppConfig {
+  const strings = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string' && v !== ''));
+  const r = EnvSchema.safeParse(strings);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const name = String(issue.path[0] ?? '');
+    throw new ConfigError(`${name}: ${issue.message}, got ${JSON.stringify(String(strings[name] ?? '')).slice(0, 60)}`);
+  }
+  const e = r.data;
+  return {
+    apiKeys: e.API_KEYS,
+    limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK },
+    rateLimits: {
+      writes: { perMinute: e.RATE_LIMIT_WRITES_PER_MINUTE, burst: e.RATE_LIMIT_WRITE_BURST },
+      reads: { perMinute: e.RATE_LIMIT_READS_PER_MINUTE, burst: e.RATE_LIMIT_READ_BURST },
+    },
+    webhooks: {
+      huggingfaceSecret: e.HF_WEBHOOK_SECRET, huggingfaceModelPath: e.HF_MODEL_PATH,
+      mlflowSecret: e.MLFLOW_WEBHOOK_SECRET, toleranceSeconds: e.WEBHOOK_TOLERANCE_SECONDS,
+    },
+    fetch: { allowedHosts: e.FETCH_ALLOWED_HOSTS.map((h) => h.toLowerCase()), maxBytes: e.FETCH_MAX_BYTES, timeoutMs: e.FETCH_TIMEOUT_MS },
+  };
+}

@@ -1,0 +1,202 @@
+// The audit job as resumable steps shared by both drivers: prepare (plan), one step per chunk, report (merge + sign).
+// Each step writes its result under keys.jobChunk(job, step) and, when retried, finds it there instead of redoing it.
+import { mergeReport, parseSettings, planAudit } from '../engine/audit';
+import type { AuditSettings, Chunk, ChunkResult, DataInfo, Report } from '../engine/audit';
+import type { ModelSummary } from '../engine/model/types';
+import { createStatement, sha256Hex, signStatement } from '../attest';
+import type { SigningKey } from '../attest';
+import { keys } from '../storage/keys';
+import { StorageError } from '../storage/store';
+import type { Store } from '../storage/store';
+import { loadInputs } from './inputs';
+import type { AuditInputs, BuiltinLoader } from './inputs';
+import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
+import { parseAuditRequest } from './request';
+import type { AuditRequest, JobProgress } from './types';
+
+export interface AuditDeps {
+  store: Store;
+  /** Signs the report's in-toto statement (DSSE, Ed25519: deterministic, so a re-signed report has the same bytes). */
+  signingKey: SigningKey;
+  /** Node: the package's MNIST; unset on Workers, where the seeded bucket copy is read. */
+  builtin?: BuiltinLoader;
+}
+
+/** Everything the chunk and report steps need, stored as the `plan` step's result (plain JSON). */
+export interface AuditPlan {
+  jobId: string;
+  /** The validated request (how a later step, possibly in another isolate, finds model and data again). */
+  request: AuditRequest;
+  /** SHA-256 of the audited model: the attestation's subject. */
+  model: string;
+  settings: AuditSettings;
+  summary: ModelSummary;
+  data: DataInfo;
+  surrogate: boolean;
+  chunks: Chunk[];
+}
+
+const JSON_TYPE = { contentType: 'application/json' };
+/** Step names of the job's own objects; engine chunk ids always carry a ':' and never collide (see stepId). */
+export const PLAN_STEP = 'plan';
+export const CANCEL_STEP = 'cancel';
+
+/**
+ * The storage name of a chunk's step. Engine ids such as `pgd:w4:none+bpda:0.3:0-32` hold characters the key
+ * alphabet refuses, so the id is slugged for reading and suffixed with its hash, which keeps the map one-to-one.
+ */
+export async function stepId(chunkId: string): Promise<string> {
+  const slug = chunkId.toLowerCase().replace(/\+/g, 'x').replace(/[^a-z0-9-]+/g, '_').replace(/^[^a-z0-9]+/, '').slice(0, 100);
+  return `${slug || 'c'}-${(await sha256Hex(chunkId)).slice(0, 16)}`;
+}
+
+export const chunkKey = async (jobId: string, chunkId: string) => keys.jobChunk(jobId, await stepId(chunkId));
+
+function isPlan(bytes: Uint8Array, jobId: string): boolean {
+  try {
+    return fromJsonBytes<AuditPlan>(bytes).jobId === jobId;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Step `prepare`: validates the request, loads model and data, plans the chunks. The plan is stored once; a
+ * later run reads it back (so every run merges from the same JSON), but the inputs are loaded again because the
+ * chunk runners need them. Returns the plan as parsed from its stored bytes.
+ */
+export async function prepare(jobId: string, deps: AuditDeps): Promise<{ plan: AuditPlan; inputs: AuditInputs }> {
+  const record = await readRecord(deps.store, jobId);
+  if (!record) throw new StorageError('not_found', `expected a job record at ${keys.jobState(jobId)}, got none`, keys.jobState(jobId));
+  const request = parseAuditRequest(record.request);
+  const settings = parseSettings(request.settings ?? {});
+  const { inputs, model } = await loadInputs(deps.store, request, settings, deps.builtin);
+  try {
+    const key = keys.jobChunk(jobId, PLAN_STEP);
+    let bytes = await deps.store.get(key);
+    if (!bytes || !isPlan(bytes, jobId)) {
+      const torn = bytes !== null;
+      const surrogate = inputs.surrogate !== undefined;
+      const chunks = planAudit(settings, { modelBits: model.summary.bits, dataSize: inputs.dataTotal, surrogate });
+      const plan: AuditPlan = {
+        jobId, request, model: request.model, settings, summary: model.summary,
+        data: { name: inputs.data.name, total: inputs.dataTotal }, surrogate, chunks,
+      };
+      bytes = toJsonBytes(plan);
+      // Planning is deterministic: a torn object (see storedResult) is replaced by the same bytes it should hold.
+      if (torn) await deps.store.put(key, bytes, JSON_TYPE);
+      else await deps.store.putIfAbsent(key, bytes, JSON_TYPE);
+    }
+    return { plan: fromJsonBytes<AuditPlan>(bytes), inputs };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The stored result of a chunk if it is whole: a server that writes in place (s3rver) can leave a torn object when a writer dies mid-PUT. */
+async function storedResult(store: Store, key: string, chunkId: string): Promise<'whole' | 'torn' | 'absent'> {
+  const b = await store.get(key);
+  if (!b) return 'absent';
+  try {
+    return fromJsonBytes<{ id?: unknown }>(b).id === chunkId ? 'whole' : 'torn';
+  } catch {
+    return 'torn';
+  }
+}
+
+/**
+ * Step `chunk <id>`: skipped when its result is stored; otherwise computes it and writes it once. Results are
+ * deterministic, so a step retried after a crash between compute and write writes the very same bytes, and a
+ * torn object (not JSON of this chunk, so never a valid result) may safely be replaced by them.
+ */
+export async function chunkStep(jobId: string, chunk: Chunk, deps: AuditDeps, compute: (c: Chunk) => Promise<ChunkResult>): Promise<{ computed: boolean }> {
+  const key = await chunkKey(jobId, chunk.id);
+  const state = await storedResult(deps.store, key, chunk.id);
+  if (state === 'whole') return { computed: false };
+  const bytes = toJsonBytes(await compute(chunk));
+  if (state === 'torn') await deps.store.put(key, bytes, JSON_TYPE);
+  else await deps.store.putIfAbsent(key, bytes, JSON_TYPE);
+  return { computed: true };
+}
+
+/** Which chunks of the plan already have a stored result (what a resumed run skips). */
+export async function finishedChunks(plan: AuditPlan, store: Store): Promise<Set<string>> {
+  const stored = new Set<string>();
+  const prefix = keys.jobChunksPrefix(plan.jobId);
+  let cursor: string | undefined;
+  do {
+    const page = await store.list(prefix, { cursor });
+    for (const k of page.keys) stored.add(k);
+    cursor = page.cursor;
+  } while (cursor);
+  const done = new Set<string>();
+  for (const c of plan.chunks) if (stored.has(await chunkKey(plan.jobId, c.id))) done.add(c.id);
+  return done;
+}
+
+async function readResults(plan: AuditPlan, store: Store): Promise<ChunkResult[]> {
+  const out: ChunkResult[] = new Array(plan.chunks.length);
+  // A few reads at a time: a plan can have hundreds of chunks and the store is remote.
+  for (let i = 0; i < plan.chunks.length; i += 16) {
+    await Promise.all(plan.chunks.slice(i, i + 16).map(async (c, j) => {
+      const key = await chunkKey(plan.jobId, c.id);
+      const b = await store.get(key);
+      if (!b) throw new Error(`missing chunk result ${key}`);
+      out[i + j] = fromJsonBytes<ChunkResult>(b);
+    }));
+  }
+  return out;
+}
+
+/**
+ * Step `report`: merges the stored chunk results (always from their stored bytes, so a resumed job and an
+ * uninterrupted one merge identical input), signs the statement and writes report.json and attestation.json
+ * under the job's id, then marks the job succeeded.
+ */
+export async function reportStep(plan: AuditPlan, deps: AuditDeps, now = () => new Date()): Promise<{ reportId: string; report: Report }> {
+  const reportId = plan.jobId;
+  const results = await readResults(plan, deps.store);
+  const report = mergeReport(plan.settings, plan.summary, plan.chunks, results, plan.data, { surrogate: plan.surrogate });
+  const reportBytes = toJsonBytes(report);
+  const statement = createStatement([{ name: 'model', digest: { sha256: plan.model } }], fromJsonBytes<Report>(reportBytes));
+  const envelope = await signStatement(statement, deps.signingKey);
+  await deps.store.putIfAbsent(keys.report(reportId), reportBytes, JSON_TYPE);
+  if (!(await deps.store.head(keys.attestation(reportId)))) {
+    await deps.store.putIfAbsent(keys.attestation(reportId), toJsonBytes(envelope), JSON_TYPE);
+  }
+  const total = plan.chunks.length;
+  await updateRecord(deps.store, plan.jobId, (r) => ({
+    ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId, progress: { done: total, total }, error: undefined,
+  }));
+  return { reportId, report };
+}
+
+/** Marks the job running with its chunk count (keeps the first startedAt across restarts). */
+export async function markRunning(store: Store, plan: AuditPlan, doneIds: ReadonlySet<string>, now = () => new Date()): Promise<void> {
+  const done = doneIds.size;
+  await updateRecord(store, plan.jobId, (r) => ({
+    ...r, status: 'running', startedAt: r.startedAt ?? now().toISOString(),
+    progress: { done, total: plan.chunks.length, current: plan.chunks.find((c) => !doneIds.has(c.id))?.id },
+  }));
+}
+
+export async function writeProgress(store: Store, jobId: string, progress: JobProgress): Promise<void> {
+  await updateRecord(store, jobId, (r) => (r.status === 'running' ? { ...r, progress } : r));
+}
+
+export async function failJob(store: Store, jobId: string, error: { code: string; message: string }, now = () => new Date()): Promise<void> {
+  await updateRecord(store, jobId, (r) => ({ ...r, status: 'failed', finishedAt: now().toISOString(), error }));
+}
+
+export async function markCanceled(store: Store, jobId: string, now = () => new Date()): Promise<void> {
+  await updateRecord(store, jobId, (r) => ({ ...r, status: 'canceled', finishedAt: now().toISOString() }));
+}
+
+/** Cancel is a separate write-once marker, so it can never be lost to the runner's own record updates. */
+export async function requestCancel(store: Store, jobId: string): Promise<void> {
+  await store.putIfAbsent(keys.jobChunk(jobId, CANCEL_STEP), toJsonBytes({ cancel: true }), JSON_TYPE);
+}
+
+export async function cancelRequested(store: Store, jobId: string): Promise<boolean> {
+  return (await store.head(keys.jobChunk(jobId, CANCEL_STEP))) !== null;
+}

@@ -1,0 +1,102 @@
+// An audit's inputs read from the store (model bytes, surrogate, data set), and the engine context built on them.
+// Inputs are plain bytes and typed arrays, so a Node runner can post them to worker threads unchanged.
+import { auditParts, createAuditContext } from '../engine/audit';
+import type { AuditContext, AuditSettings } from '../engine/audit';
+import { datasetFromNpz, fitToModel, take } from '../engine/data/dataset';
+import type { Dataset } from '../engine/data/types';
+import { expect } from '../engine/errors';
+import { loadLayersModel } from '../engine/model';
+import type { Model } from '../engine/model/types';
+import { keys } from '../storage/keys';
+import { StorageError } from '../storage/store';
+import type { Store } from '../storage/store';
+import { fromJsonBytes } from './record';
+import type { AuditRequest } from './types';
+
+/** A tfjs Layers model as bytes: model.json (parsed) and its shards keyed by the manifest's paths. */
+export interface ModelBytes {
+  modelJson: unknown;
+  shards: [string, Uint8Array][];
+}
+
+export interface AuditInputs {
+  model: ModelBytes;
+  surrogate?: ModelBytes;
+  /** Fitted to the model and cut to the first `settings.limit` samples (compact copies). */
+  data: Dataset;
+  /** Samples in the whole data set (the report's data.total). */
+  dataTotal: number;
+}
+
+/** Where the built-in data set comes from: Node passes the package's copy; Workers read the seeded bucket key. */
+export type BuiltinLoader = (name: 'mnist') => Dataset | Promise<Dataset>;
+
+/** The bucket key the seed command writes and the Workers driver reads. */
+export const BUILTIN_MNIST_KEY = keys.builtinDataset('mnist-test');
+
+async function must(store: Store, key: string, what: string): Promise<Uint8Array> {
+  const b = await store.get(key);
+  if (!b) throw new StorageError('not_found', `expected ${what} at ${key}, got no object`, key);
+  return b;
+}
+
+export async function loadModelBytes(store: Store, sha256: string): Promise<ModelBytes> {
+  const modelJson = fromJsonBytes<{ weightsManifest?: { paths?: unknown }[] }>(await must(store, keys.modelJson(sha256), 'a model.json'));
+  const paths = (modelJson.weightsManifest ?? []).flatMap((g) => (Array.isArray(g.paths) ? g.paths.map(String) : []));
+  // Shards are stored by their position in the manifest (keys.modelShard), not by the manifest's file names.
+  const shards = await Promise.all(paths.map(async (p, i): Promise<[string, Uint8Array]> => [p, await must(store, keys.modelShard(sha256, i), 'a weight shard')]));
+  return { modelJson, shards };
+}
+
+export const toModel = (m: ModelBytes): Model => loadLayersModel(m.modelJson, new Map(m.shards));
+
+async function loadDataset(store: Store, request: AuditRequest, builtin?: BuiltinLoader): Promise<Dataset> {
+  if (request.dataset === 'mnist') {
+    if (builtin) return builtin('mnist');
+    return datasetFromNpz(await must(store, BUILTIN_MNIST_KEY, 'the built-in MNIST test split (run `npm run seed`)'), 'mnist-test');
+  }
+  const { sha256, name } = request.dataset;
+  return datasetFromNpz(await must(store, keys.dataset(sha256), 'a data set'), name ?? `dataset-${sha256.slice(0, 12)}`);
+}
+
+/** Own copies of the first `limit` samples: a view would drag its whole buffer into a postMessage. */
+function compact(ds: Dataset, limit: number): Dataset {
+  const t = take(ds, limit);
+  return { name: t.name, x: t.x.slice(), y: t.y.slice(), shape: t.shape };
+}
+
+/** Reads and validates everything the audit needs; `model` is loaded once here for its shape and summary. */
+export async function loadInputs(store: Store, request: AuditRequest, settings: AuditSettings, builtin?: BuiltinLoader): Promise<{ inputs: AuditInputs; model: Model }> {
+  const modelBytes = await loadModelBytes(store, request.model);
+  const surrogate = request.surrogate ? await loadModelBytes(store, request.surrogate) : undefined;
+  const raw = await loadDataset(store, request, builtin);
+  const model = toModel(modelBytes);
+  try {
+    const fitted = fitToModel(raw, model.inputShape, model.numClasses);
+    return { inputs: { model: modelBytes, surrogate, data: compact(fitted, settings.limit), dataTotal: raw.shape[0] }, model };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** The engine context of one audit (one per engine instance and job); dispose frees models and twins. */
+export interface OpenContext {
+  ctx: AuditContext;
+  dispose(): void;
+}
+
+export function openContext(inputs: AuditInputs, settings: AuditSettings): OpenContext {
+  const model = toModel(inputs.model);
+  const surrogate = inputs.surrogate ? toModel(inputs.surrogate) : undefined;
+  try {
+    expect(!surrogate || surrogate.inputShape.join() === model.inputShape.join(), 'invalid_model',
+      `expected a surrogate with input ${model.inputShape.join('x')}, got ${surrogate?.inputShape.join('x')}`);
+    const ctx = createAuditContext(auditParts(model, inputs.data, surrogate), settings);
+    return { ctx, dispose: () => { ctx.dispose(); model.dispose(); surrogate?.dispose(); } };
+  } catch (e) {
+    model.dispose();
+    surrogate?.dispose();
+    throw e;
+  }
+}

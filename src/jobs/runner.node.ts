@@ -1,0 +1,183 @@
+// Node driver: runs queued jobs one after another on a pool of worker threads (all cores on one job), resumes
+// jobs left queued or running by a previous process, and runs one audit in-process for the CLI.
+import { modelDigest } from '../storage/digest';
+import { availableParallelism } from 'node:os';
+import type { AuditSettingsInput, Report } from '../engine/audit';
+import type { Dataset } from '../engine/data/types';
+import { datasetToNpz } from '../engine/data/dataset';
+import { startNodeEngine } from '../runtime/node';
+import { exportPublicJwk, generateSigningKey, sha256Hex } from '../attest';
+import type { DsseEnvelope, PublicJwk, SigningKey } from '../attest';
+import { keys, newId } from '../storage/keys';
+import { MemoryStore } from '../storage/memory';
+import type { Store } from '../storage/store';
+import { failJob, requestCancel } from './audit';
+import type { AuditDeps } from './audit';
+import { InlineExecutor } from './executor';
+import type { ChunkExecutor } from './executor';
+import type { BuiltinLoader, ModelBytes } from './inputs';
+import { fromJsonBytes, isFinished, newJobRecord, readRecord, toJsonBytes, writeRecord } from './record';
+import { runAuditJob } from './runner';
+import type { JobEvent, RunOptions } from './runner';
+import { ThreadPool } from './pool.node';
+import type { AuditRequest, JobDriver, JobKind, JobRecord } from './types';
+
+export interface NodeDriverOptions extends AuditDeps {
+  /** Worker threads; default os.availableParallelism(). 0 runs chunks on the main thread. */
+  threads?: number;
+  /** The bundled worker entry; default: found next to the bundle or in dist/. */
+  workerPath?: string;
+  /** Scan the store for queued/running jobs on construction (default true). */
+  resume?: boolean;
+  onEvent?: RunOptions['onEvent'];
+  retry?: RunOptions['retry'];
+  log?: RunOptions['log'];
+}
+
+function makeExecutor(threads: number | undefined, workerPath?: string): ChunkExecutor & { terminate?(): Promise<void> } {
+  const n = threads ?? availableParallelism();
+  return n === 0 ? new InlineExecutor() : new ThreadPool(n, workerPath);
+}
+
+export class NodeJobDriver implements JobDriver {
+  private executor?: ChunkExecutor & { terminate?(): Promise<void> };
+  private queue: Promise<void> = Promise.resolve();
+  private readonly scheduled = new Set<string>();
+  private readonly canceled = new Set<string>();
+  /** Resolves once the start-up scan has scheduled what it found. */
+  readonly resumed: Promise<string[]>;
+
+  constructor(private readonly opts: NodeDriverOptions) {
+    this.resumed = opts.resume === false ? Promise.resolve([]) : this.resumeAll();
+    this.resumed.catch((e) => opts.log?.('resuming jobs failed', e));
+  }
+
+  /** Schedules every job whose record is queued or running: how a restart continues after a crash or SIGKILL. */
+  async resumeAll(): Promise<string[]> {
+    const found: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.opts.store.list('jobs/', { cursor });
+      for (const k of page.keys.filter((k) => k.endsWith('/state.json'))) {
+        const r = fromJsonBytes<JobRecord>((await this.opts.store.get(k))!);
+        if (r.status === 'queued' || r.status === 'running') found.push(r.id);
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    for (const id of found) await this.start(id, 'audit');
+    return found;
+  }
+
+  async start(id: string, kind: JobKind): Promise<void> {
+    if (this.scheduled.has(id)) return;
+    this.scheduled.add(id);
+    this.queue = this.queue.then(() => this.run(id, kind)).catch((e) => this.opts.log?.(`job ${id} could not run`, e));
+  }
+
+  async cancel(id: string): Promise<void> {
+    this.canceled.add(id);
+    await requestCancel(this.opts.store, id);
+    // A job that is not scheduled here (or not yet started) is canceled by its run seeing the marker.
+    if (!this.scheduled.has(id)) await this.start(id, 'audit');
+  }
+
+  /** Resolves when every scheduled job has finished. */
+  async idle(): Promise<void> {
+    await this.resumed.catch(() => {});
+    for (let q = this.queue; ; q = this.queue) {
+      await q;
+      if (q === this.queue) return;
+    }
+  }
+
+  /** Waits for running jobs, then stops the worker threads. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.executor?.terminate?.();
+    this.executor = undefined;
+  }
+
+  private async run(id: string, kind: JobKind): Promise<void> {
+    try {
+      const record = await readRecord(this.opts.store, id);
+      if (!record || isFinished(record)) return;
+      if (kind !== 'audit' || record.kind !== 'audit') {
+        await failJob(this.opts.store, id, { code: 'invalid_argument', message: `expected a job of kind 'audit', got '${record.kind}'` });
+        return;
+      }
+      await startNodeEngine();
+      this.executor ??= makeExecutor(this.opts.threads, this.opts.workerPath);
+      const { onEvent, retry, log } = this.opts;
+      await runAuditJob(id, this.opts, this.executor, { onEvent, retry, log, canceled: () => this.canceled.has(id) });
+    } finally {
+      this.scheduled.delete(id);
+    }
+  }
+}
+
+/** SHA-256 of a model as bytes: model.json (as JSON text) followed by its shards in manifest order. */
+/** Writes a model into the store layout (models/<sha>/model.json, weights/<i>.bin) and returns its sha256. */
+export async function putModel(store: Store, model: ModelBytes, sha256?: string): Promise<string> {
+  const sha = sha256 ?? (await modelDigest(toJsonBytes(model.modelJson), model.shards.map(([, b]) => b)));
+  await store.putIfAbsent(keys.modelJson(sha), toJsonBytes(model.modelJson));
+  for (const [i, [, bytes]] of model.shards.entries()) await store.putIfAbsent(keys.modelShard(sha, i), bytes);
+  return sha;
+}
+
+export interface LocalAuditOptions {
+  /** model.json (parsed or text) and its shards keyed by the manifest's paths (or file names), in manifest order. */
+  modelJson: unknown;
+  shards: ReadonlyMap<string, Uint8Array> | [string, Uint8Array][];
+  /** A data set, or 'mnist' for the built-in test split (needs `builtin`). */
+  data: Dataset | 'mnist';
+  builtin?: BuiltinLoader;
+  settings?: AuditSettingsInput;
+  surrogate?: ModelBytes;
+  store?: Store;
+  signingKey?: SigningKey;
+  /** The attestation subject; default: the digest of the re-serialized model.json (pass the raw bytes' digest when you have them). */
+  modelSha256?: string;
+  threads?: number;
+  workerPath?: string;
+  onProgress?: (e: JobEvent) => void | Promise<void>;
+}
+
+export interface LocalAuditResult {
+  report: Report;
+  /** The exact bytes of report.json. */
+  reportBytes: Uint8Array;
+  attestation: DsseEnvelope;
+  /** Public half of the signing key (fresh and ephemeral unless one was passed). */
+  publicKey: PublicJwk;
+  jobId: string;
+}
+
+/** Runs one audit to completion in this process through the same steps as the server (CLI: `qaudit audit`). */
+export async function runAuditLocally(o: LocalAuditOptions): Promise<LocalAuditResult> {
+  const store = o.store ?? new MemoryStore();
+  const signingKey = o.signingKey ?? (await generateSigningKey());
+  const modelJson = typeof o.modelJson === 'string' ? JSON.parse(o.modelJson) : o.modelJson;
+  const model: ModelBytes = { modelJson, shards: [...o.shards] };
+  const sha = await putModel(store, model, o.modelSha256);
+  const request: AuditRequest = { model: sha, dataset: 'mnist', settings: (o.settings ?? {}) as Record<string, unknown> };
+  if (o.data !== 'mnist') {
+    const npz = datasetToNpz(o.data);
+    const dsSha = await sha256Hex(npz);
+    await store.putIfAbsent(keys.dataset(dsSha), npz);
+    request.dataset = { sha256: dsSha, name: o.data.name };
+  }
+  if (o.surrogate) request.surrogate = await putModel(store, o.surrogate);
+  const jobId = newId();
+  await writeRecord(store, newJobRecord(jobId, 'audit', request as unknown as Record<string, unknown>));
+  await startNodeEngine();
+  const executor = makeExecutor(o.threads, o.workerPath);
+  try {
+    const record = await runAuditJob(jobId, { store, signingKey, builtin: o.builtin }, executor, { onEvent: o.onProgress });
+    if (record.status !== 'succeeded') throw Object.assign(new Error(record.error?.message ?? `audit ${record.status}`), record.error ?? {});
+    const reportBytes = (await store.get(keys.report(record.reportId!)))!;
+    const attestation = fromJsonBytes<DsseEnvelope>((await store.get(keys.attestation(record.reportId!)))!);
+    return { report: fromJsonBytes<Report>(reportBytes), reportBytes, attestation, publicKey: await exportPublicJwk(signingKey), jobId };
+  } finally {
+    await executor.terminate?.();
+  }
+}

@@ -1,0 +1,94 @@
+// Drives one audit job through its steps on any ChunkExecutor: prepare, the chunks (as many at once as the
+// executor allows, skipping stored ones), report. Runtime-neutral; the Node driver and runAuditLocally use it.
+import type { Chunk } from '../engine/audit';
+import { cancelRequested, chunkStep, failJob, finishedChunks, markCanceled, markRunning, prepare, reportStep, writeProgress } from './audit';
+import type { AuditDeps, AuditPlan } from './audit';
+import type { ChunkExecutor } from './executor';
+import { errorInfo, isFinished, readRecord, withRetry } from './record';
+import type { RetryOptions } from './record';
+import type { JobProgress, JobRecord } from './types';
+
+export type JobEvent =
+  | { type: 'progress'; jobId: string; progress: JobProgress }
+  | { type: 'chunk'; jobId: string; chunkId: string; computed: boolean }
+  | { type: 'finished'; jobId: string; record: JobRecord };
+
+export interface RunOptions {
+  /** Checked between steps besides the store's cancel marker (the Node driver's in-memory flag). */
+  canceled?: () => boolean;
+  retry?: RetryOptions;
+  /** Awaited, so an observer can apply back-pressure (tests use it to slow a run down). */
+  onEvent?: (e: JobEvent) => void | Promise<void>;
+  /** Where unexpected (non-typed) errors are logged; the record only says "internal error". */
+  log?: (message: string, error: unknown) => void;
+}
+
+class Canceled extends Error {
+  override readonly name = 'JobCanceled';
+}
+
+/** Runs the job to a finished record (succeeded, failed or canceled); never throws for a failure of the job. */
+export async function runAuditJob(jobId: string, deps: AuditDeps, executor: ChunkExecutor, opts: RunOptions = {}): Promise<JobRecord> {
+  const first = await withRetry(() => readRecord(deps.store, jobId), opts.retry);
+  if (!first || isFinished(first)) return first as JobRecord;
+  const retry = <T>(f: () => Promise<T>) => withRetry(f, opts.retry);
+  const isCanceled = async () => opts.canceled?.() === true || (await retry(() => cancelRequested(deps.store, jobId)));
+  try {
+    if (await isCanceled()) throw new Canceled();
+    const { plan, inputs } = await retry(() => prepare(jobId, deps));
+    const done = await retry(() => finishedChunks(plan, deps.store));
+    await retry(() => markRunning(deps.store, plan, done));
+    await executor.open(jobId, inputs, plan.settings);
+    await runChunks(plan, done, deps, executor, { ...opts, isCanceled });
+    await retry(() => reportStep(plan, deps));
+  } catch (e) {
+    const info = errorInfo(e);
+    if (info.code === 'internal_error') opts.log?.(`job ${jobId} failed`, e);
+    await retry(() => (e instanceof Canceled ? markCanceled(deps.store, jobId) : failJob(deps.store, jobId, info)));
+  } finally {
+    await executor.close(jobId);
+  }
+  const record = (await retry(() => readRecord(deps.store, jobId)))!;
+  await opts.onEvent?.({ type: 'finished', jobId, record });
+  return record;
+}
+
+/** Pulls chunks from one queue into `executor.concurrency` lanes; the first failure stops every lane. */
+async function runChunks(
+  plan: AuditPlan, done: ReadonlySet<string>, deps: AuditDeps, executor: ChunkExecutor,
+  opts: RunOptions & { isCanceled: () => Promise<boolean> },
+): Promise<void> {
+  // Stored chunks stay queued: their step finds the result and skips (and repairs a torn one), cheaply.
+  const queue: Chunk[] = [...plan.chunks];
+  const total = plan.chunks.length;
+  let finished = done.size;
+  let stop: unknown = null;
+  const started = Date.now();
+  let ranHere = 0;
+  // Record writes are chained so that concurrent lanes never interleave read-modify-write cycles.
+  let writes = Promise.resolve();
+  /** After each chunk: chunks done, the next one queued, and the ETA from this run's pace (wall time per chunk). */
+  const report = () => {
+    const left = total - finished;
+    const eta = ranHere > 0 ? Math.round(((Date.now() - started) / ranHere) * left / 1000) : undefined;
+    const current = queue[0]?.id;
+    const progress: JobProgress = { done: finished, total, ...(current ? { current } : {}), ...(eta !== undefined ? { etaSeconds: eta } : {}) };
+    writes = writes.then(() => withRetry(() => writeProgress(deps.store, plan.jobId, progress), opts.retry));
+    return Promise.all([writes, opts.onEvent?.({ type: 'progress', jobId: plan.jobId, progress })]);
+  };
+  const lane = async () => {
+    for (let c = queue.shift(); c && stop === null; c = queue.shift()) {
+      if (await opts.isCanceled()) throw new Canceled();
+      const chunk = c;
+      const { computed } = await withRetry(() => chunkStep(plan.jobId, chunk, deps, (x) => executor.run(plan.jobId, x)), opts.retry);
+      if (!done.has(chunk.id)) finished++;
+      if (computed) ranHere++;
+      await report();
+      await opts.onEvent?.({ type: 'chunk', jobId: plan.jobId, chunkId: chunk.id, computed });
+    }
+  };
+  const lanes = Array.from({ length: Math.max(1, executor.concurrency) }, () => lane().catch((e) => { stop ??= e; }));
+  await Promise.all(lanes);
+  await writes;
+  if (stop !== null) throw stop;
+}

@@ -1,0 +1,110 @@
+// The audit as a sequence of durable steps for a Cloudflare Workflow (workflow.ts), kept free of
+// `cloudflare:*` imports so that Node tests can drive it with a fake `step`.
+import { runChunk } from '../engine/audit';
+import { expect } from '../engine/errors';
+import { cancelRequested, chunkStep, failJob, markCanceled, markRunning, prepare, reportStep, writeProgress } from './audit';
+import type { AuditDeps, AuditPlan } from './audit';
+import { loadInputs, openContext } from './inputs';
+import type { OpenContext } from './inputs';
+import { errorInfo, isFinished, isTransient, readRecord } from './record';
+
+/** The part of Cloudflare's WorkflowStep used here. */
+export interface StepDo {
+  do<T>(name: string, config: StepConfig, callback: () => Promise<T>): Promise<T>;
+}
+export interface StepConfig {
+  retries?: { limit: number; delay: string | number; backoff?: 'constant' | 'linear' | 'exponential' };
+  timeout?: string | number;
+}
+
+/** Transient store failures are retried by the Workflow; anything else fails the job inside the step (no retry). */
+export const STEP_CONFIG: StepConfig = { retries: { limit: 5, delay: '5 seconds', backoff: 'exponential' }, timeout: '15 minutes' };
+/** Stay below the Workflows per-instance step limit (1024 when written), leaving room for prepare/report/fail. */
+export const MAX_WORKFLOW_CHUNKS = 1000;
+
+// One context per isolate: consecutive steps of a job usually land in the same isolate and skip the reload.
+let cached: { jobId: string; open: Promise<OpenContext> } | undefined;
+
+async function contextFor(plan: AuditPlan, deps: AuditDeps): Promise<OpenContext> {
+  if (cached?.jobId !== plan.jobId) {
+    const previous = cached?.open;
+    cached = {
+      jobId: plan.jobId,
+      open: (async () => {
+        (await previous?.catch(() => undefined))?.dispose();
+        const { inputs, model } = await loadInputs(deps.store, plan.request, plan.settings, deps.builtin);
+        model.dispose();
+        return openContext(inputs, plan.settings);
+      })(),
+    };
+    cached.open.catch(() => { cached = undefined; });
+  }
+  return cached.open;
+}
+
+/**
+ * Runs `f` unless the job was canceled; null means "stop the workflow" (canceled, or failed: a non-transient
+ * failure marks the job failed here, so the Workflow does not retry it). Transient failures are rethrown.
+ */
+async function guarded<T>(jobId: string, deps: AuditDeps, f: () => Promise<T>): Promise<T | null> {
+  try {
+    if (await cancelRequested(deps.store, jobId)) {
+      await markCanceled(deps.store, jobId);
+      return null;
+    }
+    return await f();
+  } catch (e) {
+    if (isTransient(e)) throw e;
+    await failJob(deps.store, jobId, errorInfo(e));
+    return null;
+  }
+}
+
+/** prepare -> one step per chunk (in plan order) -> report. Each step is idempotent; the Workflow replays finished ones from its log. */
+export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => Promise<AuditDeps>, now = () => new Date()): Promise<string> {
+  try {
+    const plan = await step.do('prepare', STEP_CONFIG, async () => {
+      const d = await deps();
+      const r = await readRecord(d.store, jobId);
+      if (!r || isFinished(r)) return null;
+      return guarded(jobId, d, async () => {
+        const { plan } = await prepare(jobId, d);
+        expect(plan.chunks.length <= MAX_WORKFLOW_CHUNKS, 'limit_exceeded',
+          `expected at most ${MAX_WORKFLOW_CHUNKS} chunks per audit on Workers, got ${plan.chunks.length}: raise settings.chunkSize or lower settings.limit`);
+        await markRunning(d.store, plan, new Set(), now);
+        return plan;
+      });
+    });
+    if (!plan) return 'stopped';
+    const total = plan.chunks.length;
+    for (const [i, chunk] of plan.chunks.entries()) {
+      const out = await step.do(`chunk ${chunk.id}`, STEP_CONFIG, async () => {
+        const d = await deps();
+        return guarded(jobId, d, async () => {
+          const t0 = Date.now();
+          await chunkStep(jobId, chunk, d, async (c) => runChunk((await contextFor(plan, d)).ctx, c));
+          // One step's duration times the steps left: the Workflow gives no cheaper clock across isolates.
+          const etaSeconds = Math.round(((Date.now() - t0) * (total - i - 1)) / 1000);
+          await writeProgress(d.store, jobId, { done: i + 1, total, current: chunk.id, etaSeconds });
+          return true;
+        });
+      });
+      if (!out) return 'stopped';
+    }
+    await step.do('report', STEP_CONFIG, async () => {
+      const d = await deps();
+      return guarded(jobId, d, async () => {
+        await reportStep(plan, d, now);
+        return true;
+      });
+    });
+    return 'done';
+  } catch (e) {
+    // Retries exhausted on a transient failure: record it so the job does not stay `running` for ever.
+    await step.do('fail', STEP_CONFIG, async () => {
+      await failJob((await deps()).store, jobId, errorInfo(e), now);
+      return true;
+    });
+    return 'failed';
+  }
+}

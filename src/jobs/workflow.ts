@@ -1,0 +1,71 @@
+// Workers driver: AuditWorkflow runs the audit's steps with step.do (durable, retried), and WorkflowJobDriver
+// starts and cancels instances through the Workflow binding. Export AuditWorkflow from the Worker entry.
+import { WorkflowEntrypoint } from 'cloudflare:workers';
+import type { WorkflowEvent, WorkflowStep } from 'cloudflare:workers';
+import wasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
+import { initEngine } from '../engine/backend';
+import { importPrivateKey } from '../attest';
+import type { PrivateJwk } from '../attest';
+import { S3Store } from '../storage/s3';
+import { s3ConfigFromEnv } from '../storage/config';
+import { StorageError } from '../storage/store';
+import type { Store } from '../storage/store';
+import type { AuditDeps } from './audit';
+import { requestCancel } from './audit';
+import { runAuditWorkflow } from './workflow-run';
+import type { JobDriver, JobKind } from './types';
+
+/** The Workflow binding's surface used here (workers-types: `Workflow`). */
+export interface WorkflowBinding {
+  create(options: { id?: string; params?: unknown }): Promise<{ id: string }>;
+  get(id: string): Promise<{ terminate(): Promise<void>; status(): Promise<{ status: string }> }>;
+}
+
+export interface AuditWorkflowEnv {
+  AUDIT_WORKFLOW: WorkflowBinding;
+  /** Ed25519 private key as a JWK JSON string (a Workers secret). */
+  SIGNING_KEY: string;
+  [name: string]: unknown;
+}
+
+export interface AuditParams { jobId: string }
+
+/** Store and key from the Worker's environment; the built-in MNIST comes from the bucket (`npm run seed`). */
+export async function workerDeps(env: AuditWorkflowEnv): Promise<AuditDeps> {
+  const config = s3ConfigFromEnv(env as Record<string, string | undefined>);
+  if (!config) throw new StorageError('invalid_config', 'expected S3_* variables on Workers, got none (there is no embedded store)');
+  const signingKey = await importPrivateKey(JSON.parse(env.SIGNING_KEY) as PrivateJwk);
+  return { store: new S3Store(config), signingKey };
+}
+
+export class AuditWorkflow extends WorkflowEntrypoint<AuditWorkflowEnv, AuditParams> {
+  private deps?: Promise<AuditDeps>;
+
+  override async run(event: Readonly<WorkflowEvent<AuditParams>>, step: WorkflowStep): Promise<string> {
+    const deps = () => {
+      this.deps ??= initEngine(wasm).then(() => workerDeps(this.env));
+      return this.deps;
+    };
+    return runAuditWorkflow(event.payload.jobId, step, deps);
+  }
+}
+
+/** JobDriver on Workers: one Workflow instance per job, its id the job id (so a second start is a no-op). */
+export class WorkflowJobDriver implements JobDriver {
+  constructor(private readonly binding: WorkflowBinding, private readonly store: Store) {}
+
+  async start(id: string, kind: JobKind): Promise<void> {
+    if (kind !== 'audit') throw new StorageError('invalid_argument', `expected a job of kind 'audit', got '${kind}'`);
+    try {
+      await this.binding.create({ id, params: { jobId: id } satisfies AuditParams });
+    } catch (e) {
+      // An instance with this id exists already: it is running or has run the job.
+      if (!/already exists|duplicate/i.test(String((e as Error)?.message))) throw e;
+    }
+  }
+
+  /** Sets the cancel marker; the running step finishes, the next one sees it and marks the job canceled. */
+  async cancel(id: string): Promise<void> {
+    await requestCancel(this.store, id);
+  }
+}

@@ -1,0 +1,137 @@
+// Models and data sets in and out of the store: validate with the engine, content-address, and load back.
+import { sha256Hex } from '../attest/encoding';
+import { modelDigest } from '../storage/digest';
+import { datasetFromNpz, fitToModel } from '../engine/data/dataset';
+import { MNIST_SHAPE } from '../engine/data/mnist';
+import type { Dataset } from '../engine/data/types';
+import { loadLayersModel } from '../engine/model/load';
+import type { ModelSummary } from '../engine/model/types';
+import { keys } from '../storage/keys';
+import type { Store } from '../storage/store';
+import type { ModelFiles } from './body';
+import { ProblemError } from './problem';
+
+export interface IngestDeps {
+  store: Store;
+  /** Starts the wasm engine once (idempotent). */
+  startEngine: () => Promise<void>;
+}
+
+const JSON_TYPE = { contentType: 'application/json' };
+
+/** Weight file names in manifest order (groups, then paths): shard i is stored at keys.modelShard(id, i), as src/jobs/inputs.ts reads it. */
+export function shardOrder(json: unknown): string[] {
+  const groups = (json as { weightsManifest?: { paths?: unknown }[] } | null)?.weightsManifest;
+  const out: string[] = [];
+  for (const g of Array.isArray(groups) ? groups : []) {
+    for (const p of Array.isArray(g?.paths) ? g.paths : []) {
+      const name = typeof p === 'string' ? p.slice(p.lastIndexOf('/') + 1) : '';
+      if (name) out.push(name);
+    }
+  }
+  return out;
+}
+
+function parseModelJson(bytes: Uint8Array): { text: string; value: unknown } {
+  const text = new TextDecoder().decode(bytes);
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (e) {
+    throw new ProblemError(422, 'invalid_model', `expected model.json to be JSON, got a parse error: ${(e as Error).message}`, 'model.json');
+  }
+}
+
+/** Loads with the engine (the validation), returns its summary and frees its tensors. */
+async function summarizeModel(deps: IngestDeps, text: string, shards: ReadonlyMap<string, Uint8Array>): Promise<ModelSummary> {
+  await deps.startEngine();
+  const model = loadLayersModel(text, shards);
+  try {
+    return model.summary;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Validates and stores an uploaded model; the same bytes always give the same id (`created: false` the second time). */
+export async function ingestModel(deps: IngestDeps, upload: ModelFiles): Promise<{ id: string; created: boolean; summary: ModelSummary }> {
+  const { text, value } = parseModelJson(upload.json);
+  const order = shardOrder(value);
+  const extra = [...upload.files.keys()].filter((n) => !order.includes(n));
+  if (extra.length) throw new ProblemError(422, 'invalid_upload', `expected only model.json and the weight files its manifest names (${order.join(', ') || 'none'}), got also ${extra.join(', ')}`, 'body');
+  const summary = await summarizeModel(deps, text, upload.files);
+  const shards = order.map((n) => upload.files.get(n)!);
+  const id = await modelDigest(upload.json, shards);
+  if (await deps.store.head(keys.modelJson(id))) return { id, created: false, summary };
+  // model.json last: its presence means the upload is complete.
+  for (let i = 0; i < shards.length; i++) await deps.store.putIfAbsent(keys.modelShard(id, i), shards[i]!);
+  const { written } = await deps.store.putIfAbsent(keys.modelJson(id), upload.json, JSON_TYPE);
+  return { id, created: written, summary };
+}
+
+/** A stored model's files, or null when the id is unknown. */
+export async function readStoredModel(store: Store, id: string): Promise<{ text: string; shards: Map<string, Uint8Array> } | null> {
+  const json = await store.get(keys.modelJson(id));
+  if (!json) return null;
+  const { text, value } = parseModelJson(json);
+  const shards = new Map<string, Uint8Array>();
+  const order = shardOrder(value);
+  for (let i = 0; i < order.length; i++) {
+    const bytes = await store.get(keys.modelShard(id, i));
+    if (!bytes) throw new ProblemError(409, 'incomplete_model', `expected weight file ${i} of model ${id}, got none`);
+    shards.set(order[i]!, bytes);
+  }
+  return { text, shards };
+}
+
+export async function storedModelSummary(deps: IngestDeps, id: string): Promise<ModelSummary> {
+  const files = await readStoredModel(deps.store, id);
+  if (!files) throw new ProblemError(404, 'not_found', `expected a stored model ${id}, got none`);
+  return summarizeModel(deps, files.text, files.shards);
+}
+
+export interface DatasetInfo {
+  samples: number;
+  shape: number[];
+  dtype: 'uint8' | 'float32';
+  classes: number;
+}
+
+function describe(ds: Dataset): DatasetInfo {
+  const [n, h, w, c] = ds.shape;
+  let classes = 0;
+  for (let i = 0; i < ds.y.length; i++) classes = Math.max(classes, ds.y[i]! + 1);
+  return { samples: n, shape: ds.flat ? [w * c] : [h, w, c], dtype: ds.x instanceof Uint8Array ? 'uint8' : 'float32', classes };
+}
+
+export async function ingestDataset(store: Store, bytes: Uint8Array): Promise<{ id: string; created: boolean; info: DatasetInfo }> {
+  const info = describe(datasetFromNpz(bytes, 'upload'));
+  const id = await sha256Hex(bytes);
+  const { written } = await store.putIfAbsent(keys.dataset(id), bytes, { contentType: 'application/octet-stream' });
+  return { id, created: written, info };
+}
+
+/** The built-in MNIST test split: known shape, served from the package on Node and the seeded bucket on Workers. */
+export const MNIST_INFO: DatasetInfo = { samples: 2004, shape: [...MNIST_SHAPE], dtype: 'uint8', classes: 10 };
+
+/** An uploaded data set, parsed; null when unknown. */
+async function loadDataset(store: Store, sha256: string): Promise<Dataset | null> {
+  const bytes = await store.get(keys.dataset(sha256));
+  return bytes && datasetFromNpz(bytes, `dataset-${sha256.slice(0, 12)}`);
+}
+
+export async function datasetInfo(store: Store, ref: string): Promise<DatasetInfo | null> {
+  if (ref === 'mnist') return MNIST_INFO;
+  const ds = await loadDataset(store, ref);
+  return ds && describe(ds);
+}
+
+/** 422 unless the data set fits the model's input and classes (the engine's own check and message). */
+export async function checkFit(store: Store, ref: string, summary: ModelSummary): Promise<number> {
+  // Built-in MNIST: its shape and label range are known; a one-sample stand-in runs the same check.
+  const ds: Dataset | null = ref === 'mnist'
+    ? { name: 'mnist', x: new Uint8Array(28 * 28), y: Int32Array.of(9), shape: [1, ...MNIST_SHAPE] }
+    : await loadDataset(store, ref);
+  if (!ds) throw new ProblemError(404, 'not_found', `expected an uploaded data set ${ref}, got none`, 'body.data');
+  fitToModel(ds, summary.inputShape, summary.numClasses);
+  return ref === 'mnist' ? MNIST_INFO.samples : ds.shape[0];
+}

@@ -1,0 +1,92 @@
+// Starting an audit: canonical settings, explicit limits, model and data checked, the record written, the driver told.
+import { planAudit, planGuards, planVariants } from '../engine/audit/plan';
+import { AuditSettingsSchema, type AuditSettings } from '../engine/audit/settings';
+import { EngineError } from '../engine/errors';
+import type { AuditRequest, JobRecord } from '../jobs/types';
+import { keys, newId } from '../storage/keys';
+import { auditLinks, type ResolvedDeps } from './deps';
+import { checkFit, storedModelSummary } from './ingest';
+import { ProblemError } from './problem';
+
+/** Iterations of one attack on one sample at one epsilon (gradient or query evaluations). */
+function iterations(s: AuditSettings, attack: string): number {
+  switch (attack) {
+    case 'fgsm': return 1;
+    case 'pgd': return (s.steps ?? 40) * s.restarts;
+    case 'apgd': return (s.steps ?? 100) * s.restarts;
+    case 'square': return s.queries;
+    default: return s.steps ?? 40;
+  }
+}
+
+/** samples x epsilons x variants x defense guards x sum of attack iterations (x EOT draws behind a random mapping). */
+export function auditWork(s: AuditSettings, samples: number, modelBits: number | null): number {
+  const eot = s.defense !== 'none' && s.defense.mapping === 'random' ? s.eot : 1;
+  const perSample = s.attacks.reduce((a, k) => a + iterations(s, k), 0);
+  return Math.min(s.limit, samples) * s.epsilons.length * planVariants(s, modelBits).length * planGuards(s).length * perSample * eot;
+}
+
+function canonical(input: Record<string, unknown>): AuditSettings {
+  const r = AuditSettingsSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = ['body', ...issue.path.map(String)].join('.');
+  throw new ProblemError(400, 'invalid_request', `${field}: ${issue.message}`, field);
+}
+
+/** Validates and queues an audit; returns its record (status queued) after the driver accepted it. */
+export async function startAudit(deps: ResolvedDeps, body: { model: string; data: string } & Record<string, unknown>): Promise<JobRecord> {
+  const { model, data, ...rest } = body;
+  const settings = canonical(rest);
+  const { limits } = deps.config;
+  if (settings.limit > limits.samples) {
+    throw new ProblemError(422, 'limit_exceeded', `expected limit <= ${limits.samples} samples, got ${settings.limit}`, 'body.limit');
+  }
+  const summary = await storedModelSummary(deps, model).catch((e) => {
+    throw e instanceof ProblemError && e.status === 404 ? new ProblemError(404, 'not_found', e.message, 'body.model') : e;
+  });
+  let samples: number;
+  try {
+    samples = await checkFit(deps.store, data, summary);
+  } catch (e) {
+    if (e instanceof EngineError) throw new ProblemError(422, 'data_mismatch', `data ${data} does not fit model ${model}: ${e.message}`, 'body.data');
+    throw e;
+  }
+  const work = auditWork(settings, samples, summary.bits);
+  if (work > limits.work) {
+    throw new ProblemError(422, 'limit_exceeded', `expected at most ${limits.work} work units (samples x epsilons x variants x defenses x attack iterations), got ${work}; lower limit, epsilons, bits, attacks or steps`, 'body');
+  }
+  const total = planAudit(settings, { modelBits: summary.bits, dataSize: samples }).length;
+  const id = newId();
+  // The jobs' AuditRequest (src/jobs/request.ts); settings stored canonical, so the runner's parseSettings is a no-op.
+  const request: AuditRequest = { model, dataset: data === 'mnist' ? 'mnist' : { sha256: data }, settings };
+  const record: JobRecord = {
+    id, kind: 'audit', status: 'queued', createdAt: new Date(deps.now()).toISOString(),
+    progress: { done: 0, total }, request: request as unknown as Record<string, unknown>,
+  };
+  await deps.store.put(keys.jobState(id), encodeRecord(record), { contentType: 'application/json', ifNoneMatch: '*' });
+  try {
+    await deps.driver.start(id, 'audit');
+  } catch {
+    const failed: JobRecord = { ...record, status: 'failed', finishedAt: new Date(deps.now()).toISOString(), error: { code: 'start_failed', message: 'expected the job runner to accept the audit, got a refusal' } };
+    await deps.store.put(keys.jobState(id), encodeRecord(failed), { contentType: 'application/json' });
+    throw new ProblemError(503, 'runner_unavailable', 'expected the job runner to accept the audit, got a refusal; retry later', undefined, { 'retry-after': '10' });
+  }
+  return record;
+}
+
+export const encodeRecord = (r: JobRecord) => new TextEncoder().encode(JSON.stringify(r));
+
+/** The record as the API shows it, with links; `data` is 'mnist' or the data set id. */
+export function presentAudit(r: JobRecord) {
+  const req = r.request as Partial<AuditRequest>;
+  const data = typeof req.dataset === 'object' ? req.dataset.sha256 : String(req.dataset ?? '');
+  return {
+    id: r.id, status: r.status, progress: r.progress, createdAt: r.createdAt,
+    ...(r.startedAt ? { startedAt: r.startedAt } : {}),
+    ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+    request: { model: String(req.model ?? ''), data, settings: (req.settings ?? {}) as Record<string, unknown> },
+    ...(r.error ? { error: r.error } : {}),
+    links: auditLinks(r.id),
+  };
+}
