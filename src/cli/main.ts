@@ -2,18 +2,27 @@
 import { EngineError } from '../engine/errors';
 import { QAUDIT_VERSION } from '../engine/audit/report';
 import { AUDIT_HELP, auditCommand } from './audit';
+import { SUBMIT_HELP, submitCommand } from './submit';
+import { VERIFY_HELP, verifyCommand } from './verify';
 
 const INPUT_ERRORS = new Set(['invalid_model', 'unsupported_layer', 'unsupported_dtype', 'invalid_data', 'invalid_argument', 'limit_exceeded']);
 
 const HELP = `qaudit ${QAUDIT_VERSION}: audit the adversarial robustness of quantized neural networks
 
 usage:
-  qaudit audit --model model.json [options]   run an audit on this machine
+  qaudit audit --model model.json [options]                 run an audit on this machine
+  qaudit submit --server URL --model model.json [options]   run it on a qaudit server (--wait to follow and gate)
+  qaudit verify envelope.json --keys URL|FILE               check a signed report
   qaudit --version | --help
 
 ${AUDIT_HELP}
 
-exit codes: 0 passed, 1 a --fail-under threshold missed, 2 bad input, 3 internal error`;
+${SUBMIT_HELP}
+
+${VERIFY_HELP}
+
+exit codes: 0 passed, 1 a --fail-under threshold missed, 2 bad input (incl. a request the server refused with 4xx),
+3 internal error (incl. a server error, no answer, a failed or timed-out audit, an attestation that does not verify)`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -21,6 +30,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'audit':
         return await auditCommand(rest);
+      case 'submit':
+        return await submitCommand(rest);
+      case 'verify':
+        return await verifyCommand(rest);
       case '--version':
       case '-v':
         return (console.log(QAUDIT_VERSION), 0);

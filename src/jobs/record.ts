@@ -16,9 +16,21 @@ export function newJobRecord(id: string, kind: JobKind, request: Record<string, 
   return { id, kind, status: 'queued', createdAt: now.toISOString(), progress: { done: 0, total: 0 }, request };
 }
 
+/**
+ * The record, or null. s3rver rewrites objects in place, so a read that races the runner's update can see cut
+ * JSON (AWS S3 and R2 replace objects atomically): such a read is retried, then answered as unavailable.
+ */
 export async function readRecord(store: Store, id: string): Promise<JobRecord | null> {
-  const b = await store.get(keys.jobState(id));
-  return b ? fromJsonBytes<JobRecord>(b) : null;
+  for (let attempt = 0; ; attempt++) {
+    const b = await store.get(keys.jobState(id));
+    if (!b) return null;
+    try {
+      return fromJsonBytes<JobRecord>(b);
+    } catch {
+      if (attempt === 4) throw new StorageError('unavailable', `expected a JSON job record at ${keys.jobState(id)}, got cut JSON 5 times`, keys.jobState(id));
+      await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+    }
+  }
 }
 
 export async function writeRecord(store: Store, record: JobRecord): Promise<void> {

@@ -1,5 +1,6 @@
 // /v1/audits: start (202), status and progress, paginated list, cancel.
 import { createRoute, z } from '@hono/zod-openapi';
+import { readRecord } from '../jobs/record';
 import type { JobRecord } from '../jobs/types';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
@@ -57,10 +58,9 @@ const cancel = createRoute({
   },
 });
 
-export async function readRecord(store: Store, id: string): Promise<JobRecord> {
-  const bytes = await store.get(keys.jobState(id));
-  if (!bytes) throw new ProblemError(404, 'not_found', `expected an audit ${id}, got none`, 'path.id');
-  const rec = JSON.parse(new TextDecoder().decode(bytes)) as JobRecord;
+export async function readAudit(store: Store, id: string): Promise<JobRecord> {
+  const rec = await readRecord(store, id);
+  if (!rec) throw new ProblemError(404, 'not_found', `expected an audit ${id}, got none`, 'path.id');
   if (rec.kind !== 'audit') throw new ProblemError(404, 'not_found', `expected an audit ${id}, got a job of another kind`, 'path.id');
   return rec;
 }
@@ -105,23 +105,23 @@ export function auditsApp(deps: ResolvedDeps) {
     const { limit, cursor } = c.req.valid('query');
     const { ids, more } = await listIds(deps.store, cursor, limit);
     const items = [];
-    for (const id of ids) items.push(presentAudit(await readRecord(deps.store, id)));
+    for (const id of ids) items.push(presentAudit(await readAudit(deps.store, id)));
     return c.json({ items, ...(more && ids.length ? { next: ids[ids.length - 1] } : {}) }, 200);
   });
 
   app.openapi(get, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(presentAudit(await readRecord(deps.store, id)), 200);
+    return c.json(presentAudit(await readAudit(deps.store, id)), 200);
   });
 
   app.openapi(cancel, async (c) => {
     const { id } = c.req.valid('param');
-    const rec = await readRecord(deps.store, id);
+    const rec = await readAudit(deps.store, id);
     if (rec.status === 'succeeded' || rec.status === 'failed' || rec.status === 'canceled') {
       throw new ProblemError(409, 'already_finished', `expected a queued or running audit, got one that is ${rec.status}`, 'path.id');
     }
     await deps.driver.cancel(id);
-    return c.json(presentAudit(await readRecord(deps.store, id)), 202);
+    return c.json(presentAudit(await readAudit(deps.store, id)), 202);
   });
 
   return app;

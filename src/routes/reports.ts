@@ -5,7 +5,7 @@ import type { Report } from '../engine/audit/report';
 import type { JobRecord } from '../jobs/types';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
-import { readRecord } from './audits';
+import { readAudit } from './audits';
 import { subApp, type ResolvedDeps } from './deps';
 import { renderReportHtml } from './html';
 import { ProblemError } from './problem';
@@ -26,7 +26,7 @@ const attestation = route('/{id}/attestation', 'The signed in-toto Statement ove
 const reportId = (r: JobRecord) => r.reportId ?? r.id;
 
 async function finished(store: Store, id: string): Promise<JobRecord> {
-  const rec = await readRecord(store, id);
+  const rec = await readAudit(store, id);
   if (rec.status !== 'succeeded') {
     throw new ProblemError(409, 'not_ready', `expected a succeeded audit, got one that is ${rec.status}`, 'path.id');
   }

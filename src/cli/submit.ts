@@ -1,0 +1,208 @@
+// `qaudit submit`: the same audit on a qaudit server: upload, start, follow progress, fetch the signed report, gate.
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { checkThresholds, parseThresholds, renderJunit } from '../engine/audit';
+import type { Report } from '../engine/audit';
+import { EngineError } from '../engine/errors';
+import { modelDigest } from '../storage/digest';
+import { AUDIT_OPTIONS, settingsFromFlags } from './args';
+import { AUDIT_HELP } from './audit';
+import { readModelFiles, type ModelFiles } from './files';
+import { ApiClient, ApiError, NetworkError, exitCodeOf, parseJwks } from './http';
+import { createProgress } from './progress';
+import { formatSummary } from './summary';
+import { checkAttestation, loadKeys } from './verify';
+
+export const SUBMIT_OPTIONS = {
+  ...AUDIT_OPTIONS,
+  server: { type: 'string' },
+  'api-key': { type: 'string' },
+  wait: { type: 'boolean', default: false },
+  attestation: { type: 'string' },
+  keys: { type: 'string' },
+  'poll-interval': { type: 'string', default: '2' },
+  timeout: { type: 'string', default: '3600' },
+} as const;
+
+// The settings and output options read as in `qaudit audit`; the model, data and run-time lines differ.
+const SHARED_HELP = AUDIT_HELP.split('\n').slice(2).filter((l) => !/^\s+--(model|data|surrogate|threads) /.test(l)).join('\n');
+
+export const SUBMIT_HELP = `qaudit submit --server URL --model path/to/model.json [options] [--wait]
+
+  --server URL        the qaudit service, e.g. https://qaudit.example.com
+  --api-key KEY       API key for uploads and starting audits (default: env QAUDIT_API_KEY)
+  --model FILE        tfjs Layers model.json; its weight shards are uploaded from the same folder
+  --data SPEC         mnist (the server's built-in test split, default), an .npz file (uploaded), or a data set id
+  --wait              follow the audit, then fetch the report, verify its attestation and gate on --fail-under
+  --attestation FILE  with --wait: write the signed attestation (DSSE envelope; see qaudit verify)
+  --keys URL|FILE     with --wait: trust only these keys (a pinned JWKS file), not the server's /v1/keys
+  --poll-interval S   seconds between status requests (default 2)
+  --timeout S         give up waiting after S seconds (default 3600; the audit continues on the server)
+${SHARED_HELP}
+
+  without --wait the command exits 0 once the audit is queued and prints its links`;
+
+/** A failure with its exit code: the audit failed or was canceled, a wait timed out, a signature did not check. */
+class SubmitError extends Error {
+  constructor(message: string, readonly exitCode: 2 | 3) {
+    super(message);
+  }
+}
+
+interface AuditView {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+  progress: { done: number; total: number; current?: string; etaSeconds?: number };
+  error?: { code: string; message: string };
+  links: { self: string; report: string; reportHtml: string; junit: string; attestation: string };
+}
+
+type SubmitFlags = ReturnType<typeof parseSubmitFlags>;
+
+function parseSubmitFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: SUBMIT_OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new EngineError('invalid_argument', (e as Error).message);
+  }
+}
+
+function seconds(flag: string, v: string, max: number): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n > 0 && n <= max)) throw new EngineError('invalid_argument', `${flag}: expected seconds in (0, ${max}], got '${v}'`);
+  return n;
+}
+
+/** Everything that can be refused before talking to the server. */
+function checkFlags(f: SubmitFlags) {
+  if (!f.server) throw new EngineError('invalid_argument', '--server: expected the URL of a qaudit service, got nothing');
+  if (!f.model) throw new EngineError('invalid_argument', '--model: expected the path of a model.json, got nothing');
+  // The API takes neither: the transfer attack's source and the thread count are the server's business.
+  if (f.surrogate) throw new EngineError('invalid_argument', '--surrogate: expected no surrogate with submit (the server API takes none), got one; use qaudit audit');
+  if (f.threads) throw new EngineError('invalid_argument', '--threads: expected no thread count with submit (the server decides), got one');
+  // Outputs and gates need the finished report: without --wait they would silently pass.
+  const needWait = (['out', 'junit', 'attestation', 'keys', 'fail-under'] as const).find((k) => f[k] !== undefined);
+  if (needWait && !f.wait) throw new EngineError('invalid_argument', `--${needWait}: expected --wait with it (the report exists once the audit finishes), got no --wait`);
+  if (f.data === 'mnist-train') throw new EngineError('invalid_argument', "--data: expected mnist (the server's test split), an .npz file or a data set id, got 'mnist-train'");
+  return {
+    settings: settingsFromFlags(f),
+    thresholds: f['fail-under'] ? parseThresholds(f['fail-under']) : [],
+    pollMs: 1000 * seconds('--poll-interval', f['poll-interval'], 600),
+    timeoutMs: 1000 * seconds('--timeout', f.timeout, 7 * 24 * 3600),
+  };
+}
+
+async function uploadModel(client: ApiClient, files: ModelFiles, digest: string): Promise<string> {
+  const form = new FormData();
+  // The server finds model.json by its file name, whatever the local file is called.
+  // Copies: Blob takes only ArrayBuffer-backed views, and the file readers type theirs loosely.
+  form.append('model', new Blob([new Uint8Array(files.jsonBytes)]), 'model.json');
+  for (const [name, bytes] of files.shards) form.append('shard', new Blob([new Uint8Array(bytes)]), name);
+  const res = await client.request('POST', '/v1/models', { body: form, idempotent: true });
+  const { id, created } = (await res.json()) as { id: string; created: boolean };
+  if (id !== digest) throw new SubmitError(`expected the server to store the model as sha256:${digest}, got ${id}`, 3);
+  console.log(`model ${id} ${created ? 'uploaded' : 'already on the server'}`);
+  return id;
+}
+
+/** 'mnist', an uploaded .npz's id, or a data set id given as is. */
+async function resolveData(client: ApiClient, spec: string): Promise<string> {
+  if (spec === 'mnist' || spec === 'mnist-test') return 'mnist';
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(await readFile(spec));
+  } catch (e) {
+    if (/^[0-9a-f]{64}$/.test(spec)) return spec;
+    throw new EngineError('invalid_argument', `--data: expected mnist, a readable .npz file or a data set id, got ${spec} (${(e as Error).message})`);
+  }
+  const res = await client.request('POST', '/v1/datasets', { body: bytes, headers: { 'content-type': 'application/octet-stream' }, idempotent: true });
+  const { id } = (await res.json()) as { id: string };
+  console.log(`data ${id} uploaded`);
+  return id;
+}
+
+/** Polls the audit until it finishes, feeding the progress bar; throws on timeout. */
+async function follow(client: ApiClient, audit: AuditView, o: { pollMs: number; timeoutMs: number; quiet: boolean }): Promise<AuditView> {
+  const progress = createProgress(o.quiet);
+  const deadline = Date.now() + o.timeoutMs;
+  try {
+    for (let a = audit; ; a = await client.json<AuditView>('GET', a.links.self)) {
+      const { done, total, current, etaSeconds } = a.progress;
+      const label = [a.status === 'queued' ? 'queued on the server' : current ?? '', etaSeconds === undefined ? '' : `(server eta ${Math.round(etaSeconds)} s)`];
+      if (total > 0 && a.status !== 'failed' && a.status !== 'canceled') progress.update(done, total, label.filter(Boolean).join(' '));
+      if (a.status === 'succeeded' || a.status === 'failed' || a.status === 'canceled') return a;
+      if (Date.now() + o.pollMs > deadline) {
+        throw new SubmitError(`expected audit ${a.id} to finish within ${o.timeoutMs / 1000} s, got status ${a.status} (${done}/${total} chunks); it continues on the server: ${client.url(a.links.self)}`, 3);
+      }
+      await new Promise((ok) => setTimeout(ok, o.pollMs));
+    }
+  } finally {
+    progress.stop();
+  }
+}
+
+// The engine's input-error codes, as main.ts maps them: a job that failed on one was refused input (exit 2).
+const INPUT_ERRORS = new Set(['invalid_model', 'unsupported_layer', 'unsupported_dtype', 'invalid_data', 'invalid_argument', 'limit_exceeded']);
+
+/**
+ * The report and its envelope, accepted only when the envelope is signed over this model and this report by a
+ * trusted key: the pinned ones (--keys) or else the server's own /v1/keys.
+ */
+async function fetchVerified(client: ApiClient, a: AuditView, digest: string, pinned?: string): Promise<{ report: Report; envelope?: unknown }> {
+  const report = await client.json<Report>('GET', a.links.report);
+  const keys = pinned ? await loadKeys(pinned) : parseJwks(await client.json('GET', '/v1/keys'), `${client.base}/v1/keys`);
+  if (pinned && keys.length === 0) throw new EngineError('invalid_argument', `--keys: expected at least one key in ${pinned}, got none`);
+  if (keys.length === 0) {
+    console.error('qaudit: warning: the server publishes no signing key, so this report is not attested');
+    return { report };
+  }
+  const envelope = await client.json<unknown>('GET', a.links.attestation);
+  const check = await checkAttestation(envelope, keys, { model: digest, predicate: report });
+  if (!check.ok) throw new SubmitError(`expected a report attested by ${pinned ?? "the server's key"}, got: ${check.reason}`, 3);
+  console.log(`attestation verified: keyid ${check.keyid}, subject model sha256:${digest}`);
+  return { report, envelope };
+}
+
+async function run(client: ApiClient, flags: SubmitFlags, o: ReturnType<typeof checkFlags>): Promise<number> {
+  const files = await readModelFiles(flags.model!);
+  const digest = await modelDigest(files.jsonBytes, [...files.shards.values()]);
+  const model = await uploadModel(client, files, digest);
+  const data = await resolveData(client, flags.data);
+  const queued = await client.json<AuditView>('POST', '/v1/audits', { model, data, ...o.settings });
+  console.log(`audit ${queued.id} ${queued.status}: ${client.url(queued.links.self)}`);
+  console.log(`  report: ${client.url(queued.links.reportHtml)}`);
+  if (!flags.wait) return 0;
+
+  const a = await follow(client, queued, { pollMs: o.pollMs, timeoutMs: o.timeoutMs, quiet: flags.quiet });
+  if (a.status === 'canceled') throw new SubmitError(`audit ${a.id} was canceled on the server`, 3);
+  if (a.status === 'failed') {
+    const err = a.error ?? { code: 'unknown', message: 'no reason given' };
+    throw new SubmitError(`audit ${a.id} failed: ${err.code}: ${err.message}`, INPUT_ERRORS.has(err.code) ? 2 : 3);
+  }
+  const { report, envelope } = await fetchVerified(client, a, digest, flags.keys);
+  console.log(formatSummary(report));
+  if (flags.out) await writeFile(flags.out, JSON.stringify(report, null, 2) + '\n');
+  // Rendered here rather than fetched: the server's JUnit knows nothing of this run's --fail-under thresholds.
+  if (flags.junit) await writeFile(flags.junit, renderJunit(report, o.thresholds));
+  if (flags.attestation && envelope !== undefined) await writeFile(flags.attestation, JSON.stringify(envelope, null, 2) + '\n');
+  const gate = checkThresholds(report, o.thresholds);
+  for (const f of gate.failures) console.log(`FAIL ${f.message}`);
+  return gate.passed ? 0 : 1;
+}
+
+export async function submitCommand(argv: string[]): Promise<number> {
+  const flags = parseSubmitFlags(argv);
+  if (flags.help) return (console.log(SUBMIT_HELP), 0);
+  const o = checkFlags(flags);
+  const client = new ApiClient({ server: flags.server!, apiKey: flags['api-key'] ?? process.env.QAUDIT_API_KEY });
+  try {
+    return await run(client, flags, o);
+  } catch (e) {
+    if (e instanceof SubmitError) return (console.error(`qaudit: ${e.message}`), e.exitCode);
+    if (e instanceof ApiError || e instanceof NetworkError) {
+      const hint = e instanceof ApiError && e.status === 401 ? '; pass --api-key or set QAUDIT_API_KEY' : '';
+      return (console.error(`qaudit: ${e.message}${hint}`), exitCodeOf(e));
+    }
+    throw e;
+  }
+}
