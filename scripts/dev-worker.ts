@@ -1,6 +1,7 @@
 // `npm run dev:worker`: the Worker locally in workerd (wrangler dev) with everything it needs on this machine:
 // the embedded S3 server (s3rver on .data/s3) seeded with the built-in MNIST, the same signing key as `npm start`,
-// and a development API key, all handed to wrangler through .dev.vars (git-ignored).
+// and a development API key, all handed to wrangler through .data/dev-worker.env (not .dev.vars, which the
+// Worker tests would pick up too).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,9 +27,10 @@ vars.API_KEYS = apiKey;
 await loadSigningKey(process.env);
 vars.SIGNING_KEY = process.env.SIGNING_KEY ?? readFileSync(resolve(process.env.SIGNING_KEY_FILE ?? '.data/keys/signing-key.json'), 'utf8');
 // dotenv: single-quoted values are taken literally (the JWK holds double quotes).
-writeFileSync('.dev.vars', Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
+const envFile = '.data/dev-worker.env';
+writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
 console.log(`S3 (s3rver) on ${s3.endpoint}; Worker on http://127.0.0.1:${port}; writes need: Authorization: Bearer ${apiKey}`);
-const wrangler = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', port], {
+const wrangler = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', port, '--env-file', envFile], {
   stdio: 'inherit',
   env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
 });

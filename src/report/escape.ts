@@ -1,0 +1,5 @@
+// HTML escaping for text and attribute values: every value from a report passes through here.
+export const escapeHtml = (v: unknown): string =>
+  String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+
+export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -1,0 +1,80 @@
+// The self-contained report page: inline CSS and SVG only, no script, no external URL; every value escaped.
+import type { Report } from '../engine/audit/report';
+import { escapeHtml as e } from './escape';
+import { criteriaSection, curvesSection, examplesSection, flagsSection, summarySection, table } from './sections';
+
+export { escapeHtml } from './escape';
+
+export interface SignatureInfo {
+  status: 'signed' | 'unsigned';
+  keyid?: string;
+  /** A shell command that verifies the attestation, shown verbatim. */
+  verifyCommand?: string;
+}
+
+export interface RenderOptions {
+  /** The audit id, shown in the title. */
+  id?: string;
+  signature?: SignatureInfo;
+}
+
+function signatureSection(sig: SignatureInfo | undefined): string {
+  if (!sig) return '<p>Signature status unknown: this page was rendered without its attestation.</p>';
+  if (sig.status === 'unsigned') return '<p class="warning"><b>Unsigned.</b> Nothing vouches that these numbers come from a qaudit run; treat them as a claim.</p>';
+  const key = sig.keyid ? ` with key <code>${e(sig.keyid)}</code>` : '';
+  const cmd = sig.verifyCommand ? `<p>Verify it:</p><pre><code>${e(sig.verifyCommand)}</code></pre>` : '';
+  return `<p><b>Signed</b>${key}: the attestation is a DSSE envelope holding an in-toto Statement whose subject is the model's SHA-256 digest and whose predicate is this report.</p>${cmd}
+<p><code>qaudit verify</code> exits 0 when the signature is valid under a trusted key and, with <code>--model</code>, the subject is your model.</p>`;
+}
+
+function settingsSection(r: Report): string {
+  const rows = Object.entries(r.settings).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
+  return `${table('Resolved audit settings', ['setting', 'value'], rows)}
+<p>Rerun with the same model, data set (${e(r.data.name)}), engine version (qaudit ${e(r.qaudit)}) and these settings to get the same report, number for number: every random draw is keyed by the seed and the sample's index.</p>
+<details><summary>Settings as JSON</summary><pre><code>${e(JSON.stringify(r.settings, null, 2))}</code></pre></details>`;
+}
+
+const CSS = `:root{color-scheme:light dark;--fg:#111;--bg:#fff;--mut:#555;--line:#bbb;--th:#eef1f5;--warn:#8a4b00;--err:#a00}
+@media (prefers-color-scheme:dark){:root{--fg:#eee;--bg:#16181c;--mut:#aaa;--line:#555;--th:#23272e;--warn:#ffb14e;--err:#ff8080}}
+*{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;padding:1rem;max-width:72rem}
+a{color:inherit}a:focus,summary:focus,[tabindex]:focus{outline:3px solid #0072B2;outline-offset:2px}
+h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid var(--line)}nav ul{display:flex;flex-wrap:wrap;gap:.3rem 1rem;padding:0;list-style:none}
+.scroll{overflow-x:auto;margin:.5rem 0 1.5rem}table{border-collapse:collapse}caption{text-align:left;font-weight:600;padding:.3rem 0;width:max-content;max-width:calc(100vw - 2rem)}
+td,th{border:1px solid var(--line);padding:.2rem .6rem;text-align:left;vertical-align:top}thead th{background:var(--th)}tbody th{font-weight:normal}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,24rem),1fr));gap:1rem}figure{margin:0}
+.chart{width:100%;height:auto;font-size:11px}.chart text{fill:var(--fg)}.chart .axis{stroke:var(--fg)}.chart .grid{stroke:var(--line);stroke-width:.5}
+.legend{list-style:none;padding:0;margin:.3rem 0}.legend li{white-space:nowrap}.legend svg{vertical-align:middle}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dd{margin:0}
+.flags li{margin:.4rem 0}.sev{font-weight:700;text-transform:uppercase}.warning .sev,.warning>b{color:var(--warn)}.error .sev{color:var(--err)}.expl{color:var(--mut)}
+.examples{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr));gap:1rem}
+.triple{display:flex;gap:.5rem;flex-wrap:wrap}.ex{text-align:center;font-size:.85rem}.px{display:block;border:1px solid var(--line)}
+pre{overflow-x:auto;background:var(--th);padding:.5rem}`;
+
+const SECTIONS: [string, string, (r: Report, o: RenderOptions) => string][] = [
+  ['summary', 'Summary', (r) => summarySection(r)],
+  ['curves', 'Robustness curves', (r) => curvesSection(r)],
+  ['criteria', 'Quantization and adversarial loss', (r) => criteriaSection(r)],
+  ['flags', 'Sanity flags', (r) => flagsSection(r)],
+  ['examples', 'Example images', (r) => examplesSection(r)],
+  ['signature', 'Signature', (_r, o) => signatureSection(o.signature)],
+  ['settings', 'Settings to reproduce', (r) => settingsSection(r)],
+  ['notes', 'Notes', (r) => (r.notes.length ? `<ul>${r.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>` : '<p>None.</p>')],
+];
+
+/** The full report page as one HTML string. */
+export function renderReportHtml(report: Report, opts: RenderOptions = {}): string {
+  const title = `qaudit report${opts.id ? ` ${opts.id}` : ''}`;
+  const nav = SECTIONS.map(([id, h]) => `<li><a href="#${id}">${e(h)}</a></li>`).join('');
+  const body = SECTIONS.map(([id, h, f]) => `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${e(h)}</h2>\n${f(report, opts)}\n</section>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(title)}</title>
+<style>${CSS}</style>
+</head><body>
+<header><h1>${e(title)}</h1><nav aria-label="Sections"><ul>${nav}</ul></nav></header>
+<main>
+${body}
+</main>
+</body></html>
+`;
+}
