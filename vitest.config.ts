@@ -6,6 +6,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/_closing-line.ts'],
     projects: [
       {
         test: {
