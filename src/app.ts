@@ -11,6 +11,7 @@ import { openApiDocument, toYaml } from './routes/openapi';
 import { onError, problemResponse, ProblemError, validationHook } from './routes/problem';
 import { reportsApp } from './routes/reports';
 import { security } from './routes/security';
+import { uiApp } from './routes/ui';
 
 export type { AppDeps } from './routes/deps';
 
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.route('/v1/audits', auditsApp(d));
   app.route('/v1/audits', reportsApp(d));
   app.route('/v1/hooks', hooksApp(d));
+  app.route('/', uiApp());
 
   let doc: Record<string, unknown> | undefined;
   const document = () => (doc ??= openApiDocument(app));

@@ -1,0 +1,27 @@
+// The web front end: GET / (upload form), GET /audits/{id} (progress), and its script and stylesheet under /ui/.
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { APP_CSS, APP_JS } from '../ui/assets';
+import { progressPage, uploadPage } from '../ui/pages';
+
+// Only same-origin scripts, styles and fetches: the pages carry no inline code, so no 'unsafe-inline' is needed.
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+  + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+function send(c: Context, body: string, type: string) {
+  c.header('content-security-policy', CSP);
+  c.header('x-content-type-options', 'nosniff');
+  c.header('referrer-policy', 'no-referrer');
+  c.header('cache-control', 'no-cache');
+  return c.body(body, 200, { 'content-type': `${type}; charset=utf-8` });
+}
+
+export function uiApp(): Hono {
+  const app = new Hono();
+  const upload = uploadPage();
+  app.get('/', (c) => send(c, upload, 'text/html'));
+  app.get('/audits/:id{[0-9a-f]{32}}', (c) => send(c, progressPage(c.req.param('id')), 'text/html'));
+  app.get('/ui/app.js', (c) => send(c, APP_JS, 'text/javascript'));
+  app.get('/ui/app.css', (c) => send(c, APP_CSS, 'text/css'));
+  return app;
+}

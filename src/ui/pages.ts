@@ -1,0 +1,109 @@
+// The web front end's two pages (upload form, audit progress) as static HTML; all behaviour lives in /ui/app.js.
+const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+function shell(title: string, body: string, page: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)} · qaudit</title>
+<link rel="stylesheet" href="/ui/app.css">
+<script type="module" src="/ui/app.js"></script>
+</head>
+<body data-page="${page}">
+<header><a href="/" class="brand">qaudit</a></header>
+<main id="main">
+${body}
+</main>
+</body>
+</html>`;
+}
+
+const ATTACKS: [string, string][] = [
+  ['fgsm', 'FGSM'], ['pgd', 'PGD'], ['apgd', 'APGD'], ['square', 'Square (black box)'], ['transfer', 'Transfer (black box)'],
+];
+const BITS = [8, 6, 4, 3, 2, 1];
+
+const checkboxes = (name: string, items: [string, string][]) => items
+  .map(([v, label]) => `<label class="check"><input type="checkbox" name="${name}" value="${v}"> ${escape(label)}</label>`).join('\n');
+
+/** GET /: choose model, data, settings (presets fill the fields) and submit. */
+export function uploadPage(): string {
+  return shell('New audit', `<h1>New robustness audit</h1>
+<form id="audit-form" novalidate>
+<fieldset>
+<legend>Model</legend>
+<label for="model-files">TensorFlow.js Layers model: <code>model.json</code> with its weight files, or one <code>.zip</code></label>
+<input id="model-files" name="model" type="file" multiple required accept=".json,.bin,.zip,application/json,application/zip,application/octet-stream" aria-describedby="model-help">
+<p id="model-help" class="help">Select all files at once (hold Ctrl or Shift), or a single zip of them.</p>
+</fieldset>
+<fieldset>
+<legend>Evaluation set</legend>
+<label class="check"><input type="radio" name="data" value="mnist" checked> Built-in MNIST test set</label>
+<label class="check"><input type="radio" name="data" value="npz"> My own <code>.npz</code> file</label>
+<label for="npz-file">Evaluation set file (<code>.npz</code> with <code>x</code> and <code>y</code>)</label>
+<input id="npz-file" name="npz" type="file" accept=".npz,.zip" disabled>
+</fieldset>
+<fieldset>
+<legend>Settings</legend>
+<div class="presets" role="group" aria-labelledby="preset-label">
+<span id="preset-label">Preset:</span>
+<button type="button" data-preset="quick">Quick</button>
+<button type="button" data-preset="standard">Standard</button>
+<button type="button" data-preset="thorough">Thorough</button>
+</div>
+<p id="preset-status" class="help" aria-live="polite"></p>
+<fieldset class="inline"><legend>Attacks</legend>
+${checkboxes('attacks', ATTACKS)}
+</fieldset>
+<label for="norm">Norm</label>
+<select id="norm" name="norm"><option value="linf">L∞</option><option value="l2">L2</option></select>
+<label for="epsilons">Epsilons (comma separated)</label>
+<input id="epsilons" name="epsilons" type="text" inputmode="decimal" autocomplete="off">
+<fieldset class="inline"><legend>Bit widths of the quantized twins</legend>
+${checkboxes('bits', BITS.map((b) => [String(b), `${b} bit`]))}
+</fieldset>
+<label for="defense">Defense</label>
+<select id="defense" name="defense">
+<option value="none">None</option><option value="staircase">Staircase input mapping</option>
+<option value="sine">Sine input mapping</option><option value="random">Random input mapping</option>
+</select>
+<label for="steps">Attack iterations (empty: method default)</label>
+<input id="steps" name="steps" type="number" min="1" max="1000" inputmode="numeric">
+<label for="queries">Square attack query budget</label>
+<input id="queries" name="queries" type="number" min="1" max="10000" inputmode="numeric">
+<label for="limit">Samples evaluated</label>
+<input id="limit" name="limit" type="number" min="1" max="10000" inputmode="numeric" required>
+</fieldset>
+<details>
+<summary>API key (only when the server requires one)</summary>
+<label for="api-key">API key</label>
+<input id="api-key" name="apiKey" type="password" autocomplete="off">
+</details>
+<button type="submit" id="submit">Start audit</button>
+<p id="form-status" role="status" aria-live="polite"></p>
+</form>
+<section aria-labelledby="recent-h"><h2 id="recent-h">Recent audits in this browser</h2><ul id="recent"></ul></section>`, 'upload');
+}
+
+/** GET /audits/{id}: a progress bar that app.js keeps current by polling the API. */
+export function progressPage(id: string): string {
+  return shell(`Audit ${id.slice(0, 8)}`, `<h1>Audit <code>${escape(id)}</code></h1>
+<section id="audit" data-audit="${escape(id)}">
+<p id="status-line" aria-live="polite">Loading…</p>
+<div class="bar" id="bar" role="progressbar" aria-labelledby="bar-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0">
+<div class="fill" id="bar-fill"></div>
+</div>
+<p id="bar-label">Progress: <span id="bar-text">0%</span></p>
+<dl class="facts">
+<dt>Chunks</dt><dd id="chunks">–</dd>
+<dt>Current step</dt><dd id="current">–</dd>
+<dt>Estimated time left</dt><dd id="eta">–</dd>
+</dl>
+<p id="error" class="error" role="alert" hidden></p>
+<p id="done" hidden><a id="report-link" href="/v1/audits/${escape(id)}/report.html">Open the report</a>
+· <a href="/v1/audits/${escape(id)}/report">JSON</a> · <a href="/v1/audits/${escape(id)}/report.junit.xml">JUnit</a></p>
+</section>
+<p><a href="/">Start another audit</a></p>`, 'progress');
+}
