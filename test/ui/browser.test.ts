@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'qaudit-ui-'));
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
   try {
-    execFileSync('sh', ['-c', 'apt-get update && apt-get install -y chromium'], { stdio: 'inherit', timeout: 200_000 });
+    execFileSync('sh', ['-c', 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium'], { stdio: 'inherit', timeout: 200_000 });
   } catch (e) {
     throw new Error(`expected ${CHROMIUM} (apt-get install -y chromium), got an install failure: ${(e as Error).message}`);
   }
