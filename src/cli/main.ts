@@ -2,6 +2,7 @@
 import { EngineError } from '../engine/errors';
 import { QAUDIT_VERSION } from '../engine/audit/report';
 import { AUDIT_HELP, auditCommand } from './audit';
+import { RETRAIN_HELP, retrainCommand } from './retrain';
 import { SUBMIT_HELP, submitCommand } from './submit';
 import { VERIFY_HELP, verifyCommand } from './verify';
 
@@ -12,12 +13,15 @@ const HELP = `qaudit ${QAUDIT_VERSION}: audit the adversarial robustness of quan
 usage:
   qaudit audit --model model.json [options]                 run an audit on this machine
   qaudit submit --server URL --model model.json [options]   run it on a qaudit server (--wait to follow and gate)
+  qaudit retrain --model model.json --method M --bits K --out DIR   retrain a k-bit model here (resumable)
   qaudit verify envelope.json --keys URL|FILE               check a signed report
   qaudit --version | --help
 
 ${AUDIT_HELP}
 
 ${SUBMIT_HELP}
+
+${RETRAIN_HELP}
 
 ${VERIFY_HELP}
 
@@ -32,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
         return await auditCommand(rest);
       case 'submit':
         return await submitCommand(rest);
+      case 'retrain':
+        return await retrainCommand(rest);
       case 'verify':
         return await verifyCommand(rest);
       case '--version':

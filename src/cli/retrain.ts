@@ -1,0 +1,178 @@
+// `qaudit retrain`: a resumable retraining job on this machine, checkpointed after every step into --out.
+import { createProgress, type Progress } from './progress';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EngineError } from '../engine/errors';
+import { fitToModel } from '../engine/data/dataset';
+import type { Dataset } from '../engine/data/types';
+import { loadLayersModel, saveLayersModel } from '../engine/model';
+import type { Model } from '../engine/model';
+import { RETRAIN_METHODS, configFingerprint, deserializeState, finish, initRetrain, isDone, resolveRetrainConfig, retrainStep, serializeState } from '../engine/train';
+import type { RetrainConfig, RetrainState } from '../engine/train';
+import { loadBuiltinMnist } from '../data/mnist.node';
+import { startNodeEngine } from '../runtime/node';
+import { readData, readModelFiles } from './files';
+
+export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method M --bits K --out DIR [options]
+
+  --model FILE        float tfjs Layers model.json; its weight shards are read from the same folder
+  --method M          ${RETRAIN_METHODS.join('|')}
+  --bits K            bit width of the retrained model's kernels, 1..8
+  --out DIR           writes model.json, weights.bin (uint8), loss.json; checkpoint.bin after every step
+  --data SPEC         mnist (built-in training split, default) or an .npz file with x and y
+  --epochs N          passes over the training data (default 1)
+  --max-batches N     cap on the job's mini-batches
+  --batch-size N      samples per mini-batch (default 32)
+  --lr X              Adam learning rate (default 0.001)
+  --seed S            seed of every random draw (default 0)
+  --per-channel       one quantization scale per output channel
+  --quiet             no progress output
+  Rerunning the same command resumes from DIR/checkpoint.bin; other settings or another model are refused.`;
+
+const OPTIONS = {
+  model: { type: 'string' }, method: { type: 'string' }, bits: { type: 'string' }, out: { type: 'string' },
+  data: { type: 'string', default: 'mnist' }, epochs: { type: 'string' }, 'max-batches': { type: 'string' },
+  'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
+  'per-channel': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** Settings field -> the flag a user typed, for error messages. */
+const FLAG_OF: Record<string, string> = {
+  method: '--method', bits: '--bits', epochs: '--epochs', maxBatches: '--max-batches', batchSize: '--batch-size',
+  seed: '--seed', perChannel: '--per-channel', optimizer: '--lr',
+};
+
+const bad = (msg: string) => new EngineError('invalid_argument', msg);
+
+function num(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw bad(`${flag}: expected a number, got '${v}'`);
+  return n;
+}
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+}
+type Flags = ReturnType<typeof parseFlags>;
+
+/** The engine's settings from the flags; a refusal names the flag, not the settings field. */
+export function configFromFlags(f: Flags): RetrainConfig {
+  if (f.method === undefined) throw bad(`--method: expected one of ${RETRAIN_METHODS.join('|')}, got nothing`);
+  if (!(RETRAIN_METHODS as readonly string[]).includes(f.method)) throw bad(`--method: expected one of ${RETRAIN_METHODS.join('|')}, got '${f.method}'`);
+  if (f.bits === undefined) throw bad('--bits: expected an integer in [1, 8], got nothing');
+  const lr = num('--lr', f.lr);
+  const input: Record<string, unknown> = {
+    method: f.method, bits: num('--bits', f.bits), epochs: num('--epochs', f.epochs), maxBatches: num('--max-batches', f['max-batches']),
+    batchSize: num('--batch-size', f['batch-size']), seed: num('--seed', f.seed), perChannel: f['per-channel'],
+    optimizer: lr === undefined ? undefined : { name: 'adam', learningRate: lr },
+  };
+  for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
+  try {
+    return resolveRetrainConfig(input);
+  } catch (e) {
+    if (!(e instanceof EngineError) || !e.pointer) throw e;
+    const field = e.pointer.split('.')[1] ?? '';
+    throw new EngineError('invalid_argument', `${FLAG_OF[field] ?? field}: ${e.message}`, e.pointer);
+  }
+}
+
+/** What a checkpoint must match to be resumed: the settings, the model's bytes, the training data's bytes. */
+function jobIdentity(c: RetrainConfig, model: { jsonBytes: Uint8Array; shards: Map<string, Uint8Array> }, data: Dataset) {
+  const digest = (parts: ArrayBufferView[]) => {
+    const h = createHash('sha256');
+    for (const p of parts) h.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+    return h.digest('hex');
+  };
+  const names = [...model.shards.keys()].sort();
+  return { config: configFingerprint(c), model: digest([model.jsonBytes, ...names.map((n) => model.shards.get(n)!)]), data: digest([data.x, data.y]) };
+}
+type Identity = ReturnType<typeof jobIdentity>;
+
+/** Writes a sibling temp file and renames it over `path`: a kill leaves the old file or the new one, never half. */
+async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+}
+
+/** The checkpoint in `dir` if there is one; refuses one made by another job. */
+async function loadCheckpoint(dir: string, id: Identity): Promise<RetrainState | undefined> {
+  const bin = join(dir, 'checkpoint.bin');
+  if (!existsSync(bin)) return undefined;
+  const metaPath = join(dir, 'checkpoint.json');
+  const meta = existsSync(metaPath) ? (JSON.parse(await readFile(metaPath, 'utf8')) as Partial<Identity>) : {};
+  const differs = (['config', 'model', 'data'] as const).filter((k) => meta[k] !== id[k]);
+  if (differs.length > 0) {
+    throw bad(`--out: expected ${bin} to come from the same settings, model and data, got a checkpoint with other ${differs.join(', ')}; ` +
+      'rerun with the settings it was made with, or choose another --out');
+  }
+  const state = deserializeState(new Uint8Array(await readFile(bin)));
+  if (state.config !== id.config) throw bad(`--out: expected ${bin} to come from the same settings, got ${state.config}`);
+  return state;
+}
+
+const lossLabel = (loss: number | undefined) => `loss ${loss === undefined ? '-' : loss.toFixed(4)}`;
+
+/** Runs the job's remaining steps, checkpointing after each. */
+async function runSteps(state: RetrainState, float: Model, data: Dataset, c: RetrainConfig, dir: string, bar: Progress): Promise<RetrainState> {
+  const total = Math.ceil(state.plannedBatches / c.batchesPerStep);
+  bar.update(state.steps, total, lossLabel(state.metrics.at(-1)?.loss));
+  while (!isDone(state)) {
+    state = retrainStep(state, float, data, c);
+    await writeAtomic(join(dir, 'checkpoint.bin'), serializeState(state));
+    bar.update(state.steps, total, lossLabel(state.metrics.at(-1)?.loss));
+  }
+  return state;
+}
+
+export async function retrainCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv);
+  if (flags.help) return (console.log(RETRAIN_HELP), 0);
+  if (!flags.model) throw bad('--model: expected the path of a model.json, got nothing');
+  const c = configFromFlags(flags);
+  if (!flags.out) throw bad('--out: expected a directory for the retrained model, got nothing');
+  const dir = flags.out;
+  const files = await readModelFiles(flags.model);
+  const raw = flags.data === 'mnist' ? loadBuiltinMnist().train : await readData(flags.data);
+  await startNodeEngine();
+  const float = loadLayersModel(files.json, files.shards);
+  const bar = createProgress(flags.quiet, 'retraining', 'steps');
+  try {
+    const data = fitToModel(raw, float.inputShape, float.numClasses);
+    const id = jobIdentity(c, files, data);
+    await mkdir(dir, { recursive: true });
+    let state = await loadCheckpoint(dir, id);
+    if (state) process.stderr.write(`qaudit: resuming ${join(dir, 'checkpoint.bin')} after step ${state.steps} (${state.batches}/${state.plannedBatches} batches)\n`);
+    else {
+      await writeAtomic(join(dir, 'checkpoint.json'), JSON.stringify(id, null, 2) + '\n');
+      state = initRetrain(float, c, data.shape[0]);
+    }
+    state = await runSteps(state, float, data, c, dir, bar);
+    bar.stop();
+    const model = finish(state, float, c);
+    try {
+      const saved = saveLayersModel(model, { weights: 'uint8' });
+      await writeAtomic(join(dir, 'weights.bin'), saved.weights);
+      await writeAtomic(join(dir, 'model.json'), JSON.stringify(saved.json) + '\n');
+    } finally {
+      model.dispose();
+    }
+    const losses = state.metrics.map((m) => m.loss);
+    await writeAtomic(join(dir, 'loss.json'), JSON.stringify(losses) + '\n');
+    const last = losses.at(-1);
+    console.log(`retrained: method ${c.method}, ${c.bits} bits, ${state.steps} steps (${state.batches} batches), final loss ${last === undefined ? 'n/a' : last.toFixed(4)} -> ${dir}`);
+    return 0;
+  } finally {
+    bar.stop();
+    float.dispose();
+  }
+}
