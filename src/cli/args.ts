@@ -89,12 +89,21 @@ export function settingsFromFlags(f: AuditFlags): AuditSettings {
     seed: num('--seed', f.seed),
     chunkSize: num('--chunk-size', f['chunk-size']),
   };
+  return parseFlagged(input, parseSettings, FLAG_OF);
+}
+
+/**
+ * Parses flag values with an engine schema (`parse` throws EngineErrors whose pointer is `<root>.<field>`), leaving
+ * unset flags to the schema's defaults, and names the flag (`flagOf[field]`) of a refused value.
+ */
+export function parseFlagged<T>(input: Record<string, unknown>, parse: (input: unknown) => T, flagOf: Record<string, string>): T {
   for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
   try {
-    return parseSettings(input);
+    return parse(input);
   } catch (e) {
     if (!(e instanceof EngineError) || !e.pointer) throw e;
     const field = e.pointer.split('.')[1] ?? '';
-    throw new EngineError('invalid_argument', e.message.replace(/^settings\.\w+/, FLAG_OF[field] ?? field), e.pointer);
+    const message = e.message.replace(/^[\w.]+: /, '');
+    throw new EngineError('invalid_argument', `${flagOf[field] ?? field}: ${message}`, e.pointer);
   }
 }

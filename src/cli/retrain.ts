@@ -15,6 +15,7 @@ import type { RetrainConfig, RetrainState } from '../engine/train';
 import { loadBuiltinMnist } from '../data/mnist.node';
 import { startNodeEngine } from '../runtime/node';
 import { readData, readModelFiles } from './files';
+import { parseFlagged } from './args';
 
 export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method M --bits K --out DIR [options]
 
@@ -75,14 +76,7 @@ export function configFromFlags(f: Flags): RetrainConfig {
     batchSize: num('--batch-size', f['batch-size']), seed: num('--seed', f.seed), perChannel: f['per-channel'],
     optimizer: lr === undefined ? undefined : { name: 'adam', learningRate: lr },
   };
-  for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
-  try {
-    return resolveRetrainConfig(input);
-  } catch (e) {
-    if (!(e instanceof EngineError) || !e.pointer) throw e;
-    const field = e.pointer.split('.')[1] ?? '';
-    throw new EngineError('invalid_argument', `${FLAG_OF[field] ?? field}: ${e.message}`, e.pointer);
-  }
+  return parseFlagged(input, resolveRetrainConfig, FLAG_OF);
 }
 
 /** What a checkpoint must match to be resumed: the settings, the model's bytes, the training data's bytes. */
