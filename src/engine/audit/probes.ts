@@ -6,7 +6,7 @@ import { eachMicroBatch, forward } from './context';
 import type { AuditContext } from './context';
 import type { LayersChunk, SanityChunk } from './plan';
 import type { LayerStat, LayersResult, SanityResult } from './results';
-import { crossEntropy } from './tensors';
+import { crossEntropy } from '../attacks/common';
 
 /** PGD steps of the large-epsilon probe; the step is 2.5 * eps / steps (Madry et al.), enough to cross the ball. */
 export const SANITY_STEPS = 20;

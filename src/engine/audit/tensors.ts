@@ -29,11 +29,3 @@ export function looksLikeProbability(z: tf.Tensor2D): (0 | 1)[] {
     return Array.from(tf.logicalAnd(inRange, sumsToOne).dataSync()).map((b) => (b ? 1 : 0));
   });
 }
-
-/** Per-sample cross-entropy on logits: logsumexp(z) - z_y. */
-export function crossEntropy(z: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const onehot = tf.oneHot(tf.cast(y, 'int32'), z.shape[1]);
-    return tf.sub(tf.logSumExp(z, 1), tf.sum(tf.mul(z, onehot), 1)) as tf.Tensor1D;
-  });
-}

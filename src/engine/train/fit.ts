@@ -7,6 +7,7 @@ import { forward } from '../model/forward';
 import type { LayersModel } from '../model/model';
 import type { Model } from '../model/types';
 import { Rng } from '../rng';
+import { meanCrossEntropy } from './losses';
 
 export interface FitOptions {
   epochs: number;
@@ -26,10 +27,6 @@ export function permutation(n: number, rng: Rng): number[] {
   return p;
 }
 
-export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D, numClasses: number): tf.Scalar {
-  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, numClasses), tf.logSoftmax(logits)), 1))) as tf.Scalar);
-}
-
 /** Trains a copy of `model`'s weights on `data`; returns the trained model (the input is untouched). */
 export function fit(model: LayersModel, data: Dataset, opts: FitOptions): Model {
   expect(opts.epochs >= 1 && opts.batchSize >= 1, 'invalid_argument', `expected epochs and batchSize >= 1, got ${opts.epochs}, ${opts.batchSize}`);
@@ -43,7 +40,7 @@ export function fit(model: LayersModel, data: Dataset, opts: FitOptions): Model 
       let total = 0;
       for (let s = 0; s < n; s += opts.batchSize) {
         const { x, y } = gather(data, order.slice(s, s + opts.batchSize));
-        const loss = optimizer.minimize(() => crossEntropy(forward(model.spec, vars, x), y, model.numClasses), true);
+        const loss = optimizer.minimize(() => meanCrossEntropy(forward(model.spec, vars, x), y), true);
         total += loss!.dataSync()[0]! * x.shape[0];
         tf.dispose([x, y, loss!]);
       }
