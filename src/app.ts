@@ -10,6 +10,8 @@ import { modelsApp } from './routes/models';
 import { openApiDocument, toYaml } from './routes/openapi';
 import { onError, problemResponse, ProblemError, validationHook } from './routes/problem';
 import { reportsApp } from './routes/reports';
+import { retrainApp } from './routes/retrain';
+import { retrainOutputApp } from './routes/retrain-output';
 import { security } from './routes/security';
 import { uiApp } from './routes/ui';
 
@@ -39,6 +41,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.route('/v1/datasets', datasetsApp(d));
   app.route('/v1/audits', auditsApp(d));
   app.route('/v1/audits', reportsApp(d));
+  app.route('/v1/retrain-jobs', retrainApp(d));
+  app.route('/v1/retrain-jobs', retrainOutputApp(d));
   app.route('/v1/hooks', hooksApp(d));
   app.route('/', uiApp());
 

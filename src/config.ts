@@ -20,6 +20,8 @@ const EnvSchema = z.object({
   MAX_SAMPLES: int(1, 10000).default(10000),
   /** Work units one audit may ask for (see docs/api.md#limits): samples x epsilons x variants x defenses x attack iterations. */
   MAX_WORK: int(1, 1e12).default(2e8),
+  /** Mini-batches one retraining job may run (epochs x batches per epoch, or its maxBatches). */
+  MAX_TRAIN_BATCHES: int(1, 1e7).default(20_000),
   /** Token buckets per API key or client address: sustained requests per minute, and burst size. */
   RATE_LIMIT_WRITES_PER_MINUTE: int(1, 1e6).default(30),
   RATE_LIMIT_WRITE_BURST: int(1, 1e6).default(10),
@@ -42,6 +44,7 @@ export interface Limits {
   zipEntries: number;
   samples: number;
   work: number;
+  trainBatches: number;
 }
 
 export interface RateLimit {
@@ -73,7 +76,7 @@ export function configFromEnv(env: Record<string, unknown>): AppConfig {
   const e = r.data;
   return {
     apiKeys: e.API_KEYS,
-    limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK },
+    limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK, trainBatches: e.MAX_TRAIN_BATCHES },
     rateLimits: {
       writes: { perMinute: e.RATE_LIMIT_WRITES_PER_MINUTE, burst: e.RATE_LIMIT_WRITE_BURST },
       reads: { perMinute: e.RATE_LIMIT_READS_PER_MINUTE, burst: e.RATE_LIMIT_READ_BURST },

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { createApp } from './app';
 import { exportPrivateJwk, generateSigningKey, importPrivateKey, type PrivateJwk, type SigningKey } from './attest/ed25519';
 import { configFromEnv } from './config';
-import { loadBuiltinMnist } from './data/mnist.node';
+import { builtinMnist } from './data/mnist.node';
 import { NodeJobDriver } from './jobs/runner.node';
 import { startNodeEngine } from './runtime/node';
 import { s3ConfigFromEnv } from './storage/config';
@@ -49,7 +49,7 @@ export async function startServer(env: Env = process.env): Promise<RunningServer
   const signer = await loadSigningKey(env);
   await startNodeEngine();
   const log = (msg: string, e?: unknown) => console.error(`qaudit: ${msg}`, e ?? '');
-  const driver = new NodeJobDriver({ store, signingKey: signer, builtin: () => loadBuiltinMnist().test, log });
+  const driver = new NodeJobDriver({ store, signingKey: signer, builtin: builtinMnist, log });
   const app = createApp({
     store, driver, signer, config,
     startEngine: startNodeEngine,

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { checkThresholds, parseThresholds, renderJunit } from '../engine/audit';
 import type { Report } from '../engine/audit';
 import { EngineError } from '../engine/errors';
-import { loadBuiltinMnist } from '../data/mnist.node';
+import { builtinMnist } from '../data/mnist.node';
 import { runAuditLocally } from '../jobs/runner.node';
 import { modelDigest } from '../storage/digest';
 import { parseAuditFlags, settingsFromFlags } from './args';
@@ -56,7 +56,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
       modelSha256: await modelDigest(files.jsonBytes, [...files.shards.values()]),
       surrogate: surrogate && { modelJson: surrogate.json, shards: [...surrogate.shards] },
       data,
-      builtin: () => loadBuiltinMnist().test,
+      builtin: builtinMnist,
       settings,
       threads,
       onProgress: (e) => {

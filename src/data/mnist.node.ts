@@ -7,6 +7,9 @@ import type { Dataset } from '../engine/data/types';
 
 let cached: { train: Dataset; test: Dataset } | undefined;
 
+/** The built-in split by its bucket name (the jobs' BuiltinLoader on Node). */
+export const builtinMnist = (name: 'mnist-test' | 'mnist-train'): Dataset => loadBuiltinMnist()[name === 'mnist-train' ? 'train' : 'test'];
+
 /** Train 7996 / test 2004 samples, uint8 [N, 28, 28, 1], class-interleaved; loaded once per process. */
 export function loadBuiltinMnist(): { train: Dataset; test: Dataset } {
   if (cached) return cached;

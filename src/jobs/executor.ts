@@ -1,9 +1,11 @@
-// Where chunks are computed: the ChunkExecutor interface, and the inline executor on the current thread's engine
-// (Workers, tests, `threads: 0`). The Node thread pool (pool.node.ts) implements the same interface.
+// Where chunks and training steps are computed: the JobExecutor interface, and the inline executor on the current
+// thread's engine (Workers, tests, `threads: 0`). The Node thread pool (pool.node.ts) implements the same interface.
 import { runChunk } from '../engine/audit';
 import type { AuditSettings, Chunk, ChunkResult } from '../engine/audit';
 import { openContext } from './inputs';
 import type { AuditInputs, OpenContext } from './inputs';
+import { openRetrainContext } from './retrain';
+import type { RetrainContext, RetrainInputs } from './retrain';
 
 export interface ChunkExecutor {
   /** Chunks that may run at once. */
@@ -15,10 +17,20 @@ export interface ChunkExecutor {
   close(jobId: string): Promise<void>;
 }
 
+/** Runs a retraining job's steps: the float model and training data are opened once, then checkpoint bytes go in and out. */
+export interface RetrainExecutor {
+  openRetrain(jobId: string, inputs: RetrainInputs): Promise<void>;
+  step(jobId: string, state: Uint8Array): Promise<Uint8Array>;
+  close(jobId: string): Promise<void>;
+}
+
+export type JobExecutor = ChunkExecutor & RetrainExecutor;
+
 /** Runs chunks one at a time on this thread's engine (which the caller has started). */
-export class InlineExecutor implements ChunkExecutor {
+export class InlineExecutor implements JobExecutor {
   readonly concurrency = 1;
   private readonly open_ = new Map<string, OpenContext>();
+  private readonly training = new Map<string, RetrainContext>();
 
   async open(jobId: string, inputs: AuditInputs, settings: AuditSettings): Promise<void> {
     if (!this.open_.has(jobId)) this.open_.set(jobId, openContext(inputs, settings));
@@ -30,8 +42,20 @@ export class InlineExecutor implements ChunkExecutor {
     return runChunk(c.ctx, chunk);
   }
 
+  async openRetrain(jobId: string, inputs: RetrainInputs): Promise<void> {
+    if (!this.training.has(jobId)) this.training.set(jobId, openRetrainContext(inputs));
+  }
+
+  async step(jobId: string, state: Uint8Array): Promise<Uint8Array> {
+    const c = this.training.get(jobId);
+    if (!c) throw new Error(`retraining job ${jobId} is not open on this executor`);
+    return c.step(state);
+  }
+
   async close(jobId: string): Promise<void> {
     this.open_.get(jobId)?.dispose();
     this.open_.delete(jobId);
+    this.training.get(jobId)?.dispose();
+    this.training.delete(jobId);
   }
 }

@@ -28,11 +28,13 @@ export interface AuditInputs {
   dataTotal: number;
 }
 
-/** Where the built-in data set comes from: Node passes the package's copy; Workers read the seeded bucket key. */
-export type BuiltinLoader = (name: 'mnist') => Dataset | Promise<Dataset>;
+/** Where the built-in splits come from: Node passes the package's copy; Workers read the seeded bucket keys. */
+export type BuiltinName = 'mnist-test' | 'mnist-train';
+export type BuiltinLoader = (name: BuiltinName) => Dataset | Promise<Dataset>;
 
-/** The bucket key the seed command writes and the Workers driver reads. */
+/** The bucket keys the seed command writes and the Workers driver reads. */
 export const BUILTIN_MNIST_KEY = keys.builtinDataset('mnist-test');
+export const BUILTIN_MNIST_TRAIN_KEY = keys.builtinDataset('mnist-train');
 
 async function must(store: Store, key: string, what: string): Promise<Uint8Array> {
   const b = await store.get(key);
@@ -50,12 +52,14 @@ export async function loadModelBytes(store: Store, sha256: string): Promise<Mode
 
 export const toModel = (m: ModelBytes): Model => loadLayersModel(m.modelJson, new Map(m.shards));
 
-async function loadDataset(store: Store, request: AuditRequest, builtin?: BuiltinLoader): Promise<Dataset> {
-  if (request.dataset === 'mnist') {
-    if (builtin) return builtin('mnist');
-    return datasetFromNpz(await must(store, BUILTIN_MNIST_KEY, 'the built-in MNIST test split (run `npm run seed`)'), 'mnist-test');
+/** A job's data: 'mnist' is the built-in split `split` (the test split for audits, the training split for retraining). */
+export async function loadDataset(store: Store, spec: AuditRequest['dataset'], builtin?: BuiltinLoader, split: BuiltinName = 'mnist-test'): Promise<Dataset> {
+  if (spec === 'mnist') {
+    if (builtin) return builtin(split);
+    const key = split === 'mnist-train' ? BUILTIN_MNIST_TRAIN_KEY : BUILTIN_MNIST_KEY;
+    return datasetFromNpz(await must(store, key, `the built-in MNIST split ${split} (run \`npm run seed\`)`), split);
   }
-  const { sha256, name } = request.dataset;
+  const { sha256, name } = spec;
   return datasetFromNpz(await must(store, keys.dataset(sha256), 'a data set'), name ?? `dataset-${sha256.slice(0, 12)}`);
 }
 
@@ -69,7 +73,7 @@ function compact(ds: Dataset, limit: number): Dataset {
 export async function loadInputs(store: Store, request: AuditRequest, settings: AuditSettings, builtin?: BuiltinLoader): Promise<{ inputs: AuditInputs; model: Model }> {
   const modelBytes = await loadModelBytes(store, request.model);
   const surrogate = request.surrogate ? await loadModelBytes(store, request.surrogate) : undefined;
-  const raw = await loadDataset(store, request, builtin);
+  const raw = await loadDataset(store, request.dataset, builtin);
   const model = toModel(modelBytes);
   try {
     const fitted = fitToModel(raw, model.inputShape, model.numClasses);

@@ -5,8 +5,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AuditSettings, Chunk, ChunkResult } from '../engine/audit';
-import type { ChunkExecutor } from './executor';
+import type { JobExecutor } from './executor';
 import type { AuditInputs } from './inputs';
+import type { RetrainInputs } from './retrain';
 import { fromWire } from './protocol';
 import type { FromWorker, ToWorker } from './protocol';
 
@@ -25,9 +26,9 @@ export function defaultWorkerPath(): string {
 }
 
 interface Slot { worker: Worker; ready: Promise<void>; dead?: Error }
-interface Pending { resolve(r: ChunkResult): void; reject(e: Error): void }
+interface Pending { resolve(r: unknown): void; reject(e: Error): void }
 
-export class ThreadPool implements ChunkExecutor {
+export class ThreadPool implements JobExecutor {
   readonly concurrency: number;
   private readonly slots: Slot[];
   private readonly idle: Slot[] = [];
@@ -59,6 +60,7 @@ export class ThreadPool implements ChunkExecutor {
       if (!p) return;
       this.pending.delete(m.id);
       if (m.type === 'result') p.resolve(m.result);
+      else if (m.type === 'stepped') p.resolve(m.state);
       else p.reject(fromWire(m.error));
     });
     worker.on('error', (e) => die(e));
@@ -86,19 +88,33 @@ export class ThreadPool implements ChunkExecutor {
     else this.idle.push(s);
   }
 
-  async run(jobId: string, chunk: Chunk): Promise<ChunkResult> {
+  /** Sends one request to a free thread and waits for its answer. */
+  private async call<T>(message: (id: number) => ToWorker): Promise<T> {
     const slot = await this.acquire();
     try {
       await slot.ready;
       if (slot.dead) throw slot.dead;
       const id = this.nextId++;
-      return await new Promise<ChunkResult>((resolve, reject) => {
-        this.pending.set(id, { resolve, reject, slot });
-        this.post(slot, { type: 'run', id, jobId, chunk });
+      return await new Promise<T>((resolve, reject) => {
+        this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject, slot });
+        this.post(slot, message(id));
       });
     } finally {
       this.release(slot);
     }
+  }
+
+  run(jobId: string, chunk: Chunk): Promise<ChunkResult> {
+    return this.call((id) => ({ type: 'run', id, jobId, chunk }));
+  }
+
+  async openRetrain(jobId: string, inputs: RetrainInputs): Promise<void> {
+    // Like audits, every thread opens the job, so a step can go to whichever thread is free.
+    for (const s of this.slots) if (!s.dead) this.post(s, { type: 'open-retrain', jobId, inputs });
+  }
+
+  step(jobId: string, state: Uint8Array): Promise<Uint8Array> {
+    return this.call((id) => ({ type: 'step', id, jobId, state }));
   }
 
   async close(jobId: string): Promise<void> {

@@ -1,5 +1,5 @@
-// Node driver: runs queued jobs one after another on a pool of worker threads (all cores on one job), resumes
-// jobs left queued or running by a previous process, and runs one audit in-process for the CLI.
+// Node driver: runs queued jobs (audits and retraining) one after another on a pool of worker threads (all cores
+// on one job), resumes jobs left queued or running by a previous process, and runs one audit in-process for the CLI.
 import { modelDigest } from '../storage/digest';
 import { availableParallelism } from 'node:os';
 import type { AuditSettingsInput, Report } from '../engine/audit';
@@ -14,10 +14,11 @@ import type { Store } from '../storage/store';
 import { failJob, requestCancel } from './audit';
 import type { AuditDeps } from './audit';
 import { InlineExecutor } from './executor';
-import type { ChunkExecutor } from './executor';
+import type { JobExecutor } from './executor';
 import type { BuiltinLoader, ModelBytes } from './inputs';
 import { fromJsonBytes, isFinished, newJobRecord, readRecord, toJsonBytes, writeRecord } from './record';
 import { runAuditJob } from './runner';
+import { runRetrainJob } from './retrain-runner';
 import type { JobEvent, RunOptions } from './runner';
 import { ThreadPool } from './pool.node';
 import type { AuditRequest, JobDriver, JobKind, JobRecord } from './types';
@@ -34,13 +35,13 @@ export interface NodeDriverOptions extends AuditDeps {
   log?: RunOptions['log'];
 }
 
-function makeExecutor(threads: number | undefined, workerPath?: string): ChunkExecutor & { terminate?(): Promise<void> } {
+function makeExecutor(threads: number | undefined, workerPath?: string): JobExecutor & { terminate?(): Promise<void> } {
   const n = threads ?? availableParallelism();
   return n === 0 ? new InlineExecutor() : new ThreadPool(n, workerPath);
 }
 
 export class NodeJobDriver implements JobDriver {
-  private executor?: ChunkExecutor & { terminate?(): Promise<void> };
+  private executor?: JobExecutor & { terminate?(): Promise<void> };
   private queue: Promise<void> = Promise.resolve();
   private readonly scheduled = new Set<string>();
   private readonly canceled = new Set<string>();
@@ -52,20 +53,25 @@ export class NodeJobDriver implements JobDriver {
     this.resumed.catch((e) => opts.log?.('resuming jobs failed', e));
   }
 
-  /** Schedules every job whose record is queued or running: how a restart continues after a crash or SIGKILL. */
+  /**
+   * Schedules every job whose record is queued or running: how a restart continues after a crash or SIGKILL.
+   * The closing audits of a retraining job are left to it (they run inside it), in creation order otherwise.
+   */
   async resumeAll(): Promise<string[]> {
-    const found: string[] = [];
+    const found: JobRecord[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.opts.store.list('jobs/', { cursor });
       for (const k of page.keys.filter((k) => k.endsWith('/state.json'))) {
         const r = fromJsonBytes<JobRecord>((await this.opts.store.get(k))!);
-        if (r.status === 'queued' || r.status === 'running') found.push(r.id);
+        if (r.status === 'queued' || r.status === 'running') found.push(r);
       }
       cursor = page.cursor;
     } while (cursor);
-    for (const id of found) await this.start(id, 'audit');
-    return found;
+    const children = new Set(found.flatMap((r) => (r.retrain?.audits ? [r.retrain.audits.before, r.retrain.audits.after] : [])));
+    const order = found.filter((r) => !children.has(r.id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    for (const r of order) await this.start(r.id, r.kind);
+    return order.map((r) => r.id);
   }
 
   async start(id: string, kind: JobKind): Promise<void> {
@@ -78,7 +84,7 @@ export class NodeJobDriver implements JobDriver {
     this.canceled.add(id);
     await requestCancel(this.opts.store, id);
     // A job that is not scheduled here (or not yet started) is canceled by its run seeing the marker.
-    if (!this.scheduled.has(id)) await this.start(id, 'audit');
+    if (!this.scheduled.has(id)) await this.start(id, (await readRecord(this.opts.store, id))?.kind ?? 'audit');
   }
 
   /** Resolves when every scheduled job has finished. */
@@ -101,14 +107,15 @@ export class NodeJobDriver implements JobDriver {
     try {
       const record = await readRecord(this.opts.store, id);
       if (!record || isFinished(record)) return;
-      if (kind !== 'audit' || record.kind !== 'audit') {
-        await failJob(this.opts.store, id, { code: 'invalid_argument', message: `expected a job of kind 'audit', got '${record.kind}'` });
+      if (kind !== record.kind) {
+        await failJob(this.opts.store, id, { code: 'invalid_argument', message: `expected a job of kind '${kind}', got '${record.kind}'` });
         return;
       }
       await startNodeEngine();
       this.executor ??= makeExecutor(this.opts.threads, this.opts.workerPath);
       const { onEvent, retry, log } = this.opts;
-      await runAuditJob(id, this.opts, this.executor, { onEvent, retry, log, canceled: () => this.canceled.has(id) });
+      const run = kind === 'retrain' ? runRetrainJob : runAuditJob;
+      await run(id, this.opts, this.executor, { onEvent, retry, log, canceled: () => this.canceled.has(id) });
     } finally {
       this.scheduled.delete(id);
     }

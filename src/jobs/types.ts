@@ -28,6 +28,8 @@ export interface JobRecord {
   /** Set when status is succeeded: where report.json and attestation.json are (keys.report / keys.attestation).
    *  Audit jobs use the job id, so that a resumed report step writes the same keys. */
   reportId?: string;
+  /** Retraining jobs only: phase, loss curve, the repaired model and the closing audits. */
+  retrain?: RetrainDetail;
 }
 
 /** The `request` of an audit job (validated by AuditRequestSchema in src/jobs/request.ts). */
@@ -48,4 +50,68 @@ export interface JobDriver {
   start(id: string, kind: JobKind): Promise<void>;
   /** Asks a running job to stop; the record becomes `canceled` when it has. */
   cancel(id: string): Promise<void>;
+}
+
+/** The `request` of a retraining job (validated by RetrainRequestSchema in src/jobs/request.ts). */
+export interface RetrainRequest {
+  /** SHA-256 of the stored float model to retrain (its shadow weights start from it). */
+  model: string;
+  /** Training data: 'mnist' (the built-in training split) or an uploaded .npz. */
+  dataset: 'mnist' | { sha256: string; name?: string };
+  /** Retraining settings (RetrainConfigInput: method, bits, epochs, seed, ...), stored resolved. */
+  settings: Record<string, unknown>;
+  /** Settings of the closing before/after audit (AuditSettingsInput), stored canonical. */
+  audit: Record<string, unknown>;
+  /** Evaluation data of that audit: 'mnist' (the built-in test split) or an uploaded .npz. */
+  evalDataset: 'mnist' | { sha256: string; name?: string };
+}
+
+/** Where a retraining job is; `progress` counts training steps, then audit chunks. */
+export type RetrainPhase = 'queued' | 'training' | 'auditing' | 'reporting' | 'done';
+
+/** One training step's means (src/engine/train/state.ts StepMetrics): one point of the loss curve. */
+export interface LossPoint {
+  step: number;
+  batches: number;
+  samples: number;
+  loss: number;
+  ce: number;
+  boundary?: number;
+  distill?: number;
+  bracketed?: number;
+}
+
+/** What a retraining job's record carries besides the common fields. */
+export interface RetrainDetail {
+  phase: RetrainPhase;
+  /** The loss curve so far, one point per finished training step. */
+  loss: LossPoint[];
+  /** SHA-256 of the repaired model, stored like an upload (models/<sha>/), once training finished. */
+  repairedModel?: string;
+  /** The closing audits: the original model (float and its plain k-bit twin) and the repaired model. */
+  audits?: { before: string; after: string };
+}
+
+/**
+ * reports/<jobId>/report.json of a retraining job (signed like an audit report, both models as subjects): the
+ * settings, the loss curve and the two audits it links, with the headline accuracies copied for quick reading.
+ */
+export interface RetrainReport {
+  schema: 'qaudit.retrain-report/v1';
+  job: string;
+  createdAt: string;
+  /** The resolved retraining settings (method, bits, epochs, seed, optimizer, boundary, ...). */
+  settings: Record<string, unknown>;
+  data: { train: string; eval: string };
+  models: { original: string; repaired: string };
+  loss: LossPoint[];
+  /** Audit ids with their links (/v1/audits/{id}, report, report.html). */
+  audits: {
+    before: { id: string; links: Record<string, string> };
+    after: { id: string; links: Record<string, string> };
+  };
+  /** Clean accuracy: the float original, its plain k-bit quantization (before), the repaired k-bit model (after). */
+  clean: { float: number; quantized: number; repaired: number };
+  /** Robust accuracy per attack and epsilon, same three models (white-box rows without defense). */
+  robust: { attack: string; epsilon: number; float: number; quantized: number; repaired: number }[];
 }

@@ -18,7 +18,7 @@ export interface RenderOptions {
   signature?: SignatureInfo;
 }
 
-function signatureSection(sig: SignatureInfo | undefined): string {
+export function signatureSection(sig: SignatureInfo | undefined): string {
   if (!sig) return '<p>Signature status unknown: this page was rendered without its attestation.</p>';
   if (sig.status === 'unsigned') return '<p class="warning"><b>Unsigned.</b> Nothing vouches that these numbers come from a qaudit run; treat them as a claim.</p>';
   const key = sig.keyid ? ` with key <code>${e(sig.keyid)}</code>` : '';
@@ -34,7 +34,8 @@ function settingsSection(r: Report): string {
 <details><summary>Settings as JSON</summary><pre><code>${e(JSON.stringify(r.settings, null, 2))}</code></pre></details>`;
 }
 
-const CSS = `:root{color-scheme:light dark;--fg:#111;--bg:#fff;--mut:#555;--line:#bbb;--th:#eef1f5;--warn:#8a4b00;--err:#a00}
+/** The report pages' stylesheet (audit and retraining reports), inlined so a page needs nothing else. */
+export const REPORT_CSS = `:root{color-scheme:light dark;--fg:#111;--bg:#fff;--mut:#555;--line:#bbb;--th:#eef1f5;--warn:#8a4b00;--err:#a00}
 @media (prefers-color-scheme:dark){:root{--fg:#eee;--bg:#16181c;--mut:#aaa;--line:#555;--th:#23272e;--warn:#ffb14e;--err:#ff8080}}
 *{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;padding:1rem;max-width:72rem}
 a{color:inherit}a:focus,summary:focus,[tabindex]:focus{outline:3px solid #0072B2;outline-offset:2px}
@@ -69,7 +70,7 @@ export function renderReportHtml(report: Report, opts: RenderOptions = {}): stri
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${e(title)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head><body>
 <header><h1>${e(title)}</h1><nav aria-label="Sections"><ul>${nav}</ul></nav></header>
 <main>

@@ -1,10 +1,9 @@
 // /v1/audits: start (202), status and progress, paginated list, cancel.
 import { createRoute, z } from '@hono/zod-openapi';
-import { readRecord } from '../jobs/record';
 import type { JobRecord } from '../jobs/types';
-import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
 import { subApp, type ResolvedDeps } from './deps';
+import { listJobs, readJob } from './jobs';
 import { ProblemError } from './problem';
 import { AuditId, AuditListSchema, AuditRequestSchema, AuditSchema, IdParam, problems } from './schemas';
 import { presentAudit, startAudit } from './start';
@@ -58,39 +57,7 @@ const cancel = createRoute({
   },
 });
 
-export async function readAudit(store: Store, id: string): Promise<JobRecord> {
-  const rec = await readRecord(store, id);
-  if (!rec) throw new ProblemError(404, 'not_found', `expected an audit ${id}, got none`, 'path.id');
-  if (rec.kind !== 'audit') throw new ProblemError(404, 'not_found', `expected an audit ${id}, got a job of another kind`, 'path.id');
-  return rec;
-}
-
-/**
- * Audit ids in key order after `after`. Job folders hold chunk results before state.json ('chunks/' < 'state.json'),
- * so after seeing a job the listing resumes past its chunks (the store's cursor is the last key, docs/storage.md).
- */
-async function listIds(store: Store, after: string | undefined, limit: number): Promise<{ ids: string[]; more: boolean }> {
-  const ids: string[] = [];
-  let cursor = after ? keys.jobState(after) : undefined;
-  for (;;) {
-    const page = await store.list('jobs/', { cursor, limit: 1000 });
-    let skipTo: string | undefined;
-    for (const k of page.keys) {
-      const m = /^jobs\/([0-9a-f]{32})\/(.*)$/.exec(k);
-      if (!m) continue;
-      if (m[2] === 'state.json') {
-        if (ids.length === limit) return { ids, more: true };
-        ids.push(m[1]!);
-      } else if (m[2]!.startsWith('chunks/')) {
-        skipTo = `jobs/${m[1]}/chunks0`;
-        break;
-      }
-    }
-    if (skipTo) { cursor = skipTo; continue; }
-    if (!page.cursor) return { ids, more: false };
-    cursor = page.cursor;
-  }
-}
+export const readAudit = (store: Store, id: string): Promise<JobRecord> => readJob(store, id, 'audit');
 
 export function auditsApp(deps: ResolvedDeps) {
   const app = subApp();
@@ -103,10 +70,8 @@ export function auditsApp(deps: ResolvedDeps) {
 
   app.openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid('query');
-    const { ids, more } = await listIds(deps.store, cursor, limit);
-    const items = [];
-    for (const id of ids) items.push(presentAudit(await readAudit(deps.store, id)));
-    return c.json({ items, ...(more && ids.length ? { next: ids[ids.length - 1] } : {}) }, 200);
+    const { items, next } = await listJobs(deps.store, 'audit', cursor, limit);
+    return c.json({ items: items.map(presentAudit), ...(next ? { next } : {}) }, 200);
   });
 
   app.openapi(get, async (c) => {

@@ -112,6 +112,8 @@ export async function ingestDataset(store: Store, bytes: Uint8Array): Promise<{ 
 
 /** The built-in MNIST test split: known shape, served from the package on Node and the seeded bucket on Workers. */
 export const MNIST_INFO: DatasetInfo = { samples: 2004, shape: [...MNIST_SHAPE], dtype: 'uint8', classes: 10 };
+/** Samples of the built-in training split (retraining's default data). */
+export const MNIST_TRAIN_SAMPLES = 7996;
 
 /** An uploaded data set, parsed; null when unknown. */
 async function loadDataset(store: Store, sha256: string): Promise<Dataset | null> {

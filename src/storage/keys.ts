@@ -9,6 +9,7 @@ import { StorageError } from './store';
  *   builtin/datasets/<name>.npz                data sets shipped with qaudit (name: lowercase slug)
  *   jobs/<jobId>/state.json                    job state, rewritten as the job advances
  *   jobs/<jobId>/chunks/<chunkId>.json         one step's result, write-once
+ *   jobs/<jobId>/checkpoints/<step>.bin        a retraining job's state after <step> steps (6 digits), write-once
  *   reports/<reportId>/report.json             the final report, write-once
  *   reports/<reportId>/attestation.json        DSSE envelope over the report, write-once
  */
@@ -57,6 +58,13 @@ export const keys = {
   jobChunksPrefix: (jobId: string) => `jobs/${id(jobId)}/chunks/`,
   jobChunk: (jobId: string, chunkId: string) =>
     `jobs/${id(jobId)}/chunks/${check(chunkId, CHUNK_ID, 'a chunk id of [a-z0-9_-], 1-128 chars')}.json`,
+  jobCheckpointsPrefix: (jobId: string) => `jobs/${id(jobId)}/checkpoints/`,
+  jobCheckpoint: (jobId: string, step: number) => {
+    if (!Number.isInteger(step) || step < 0 || step > 999_999) {
+      throw new StorageError('invalid_key', `expected a checkpoint step in 0..999999, got ${step}`);
+    }
+    return `jobs/${id(jobId)}/checkpoints/${String(step).padStart(6, '0')}.bin`;
+  },
   report: (reportId: string) => `reports/${id(reportId)}/report.json`,
   attestation: (reportId: string) => `reports/${id(reportId)}/attestation.json`,
 } as const;

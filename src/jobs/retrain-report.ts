@@ -1,0 +1,81 @@
+// A retraining job's closing step: the report that links the before and after audits, signed with both models
+// as subjects, written under the job's id.
+import type { Report } from '../engine/audit';
+import { createStatement, signStatement } from '../attest';
+import { keys } from '../storage/keys';
+import { StorageError } from '../storage/store';
+import type { AuditDeps } from './audit';
+import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
+import type { RetrainReport, RetrainRequest } from './types';
+
+/** in-toto predicate type of retraining reports (docs/storage.md). */
+export const RETRAIN_PREDICATE_TYPE = 'https://qaudit.dev/retrain-report/v1';
+
+export const auditLinksOf = (id: string) => ({
+  self: `/v1/audits/${id}`,
+  report: `/v1/audits/${id}/report`,
+  reportHtml: `/v1/audits/${id}/report.html`,
+});
+
+async function auditReport(deps: AuditDeps, id: string, which: string): Promise<Report> {
+  const rec = await readRecord(deps.store, id);
+  if (rec?.status !== 'succeeded') {
+    throw new StorageError('not_found', `expected the ${which} audit ${id} to have succeeded, got ${rec ? rec.status : 'no record'}`);
+  }
+  const bytes = await deps.store.get(keys.report(rec.reportId ?? id));
+  if (!bytes) throw new StorageError('not_found', `expected the report of the ${which} audit ${id}, got none`, keys.report(id));
+  return fromJsonBytes<Report>(bytes);
+}
+
+/** Clean and white-box (no defense) accuracies of float, plain k-bit and repaired from the two audit reports. */
+export function compareAudits(before: Report, after: Report, bits: number): Pick<RetrainReport, 'clean' | 'robust'> {
+  const floatName = before.variants[0]!.name;
+  const quantName = before.variants.some((v) => v.name === `w${bits}`) ? `w${bits}` : floatName;
+  const repairedName = after.variants[0]!.name;
+  const clean = (r: Report, v: string) => r.clean.find((c) => c.variant === v && c.defense === 'none')?.accuracy ?? NaN;
+  const plain = (r: Report, v: string) => r.rows.filter((x) => x.variant === v && x.defense === 'none' && !x.adaptive);
+  const robust = plain(before, floatName).map((row) => {
+    const same = (x: { attack: string; epsilon: number }) => x.attack === row.attack && x.epsilon === row.epsilon;
+    return {
+      attack: row.attack, epsilon: row.epsilon, float: row.accuracy,
+      quantized: plain(before, quantName).find(same)?.accuracy ?? NaN,
+      repaired: plain(after, repairedName).find(same)?.accuracy ?? NaN,
+    };
+  });
+  return { clean: { float: clean(before, floatName), quantized: clean(before, quantName), repaired: clean(after, repairedName) }, robust };
+}
+
+/** Step `report`: builds, signs and stores the retraining report, then marks the job succeeded. */
+export async function retrainReportStep(jobId: string, deps: AuditDeps, now = () => new Date()): Promise<RetrainReport> {
+  const rec = (await readRecord(deps.store, jobId))!;
+  const request = rec.request as unknown as RetrainRequest;
+  const detail = rec.retrain!;
+  const ids = detail.audits!;
+  const [before, after] = [await auditReport(deps, ids.before, 'before'), await auditReport(deps, ids.after, 'after')];
+  const settings = request.settings;
+  const dataName = (d: RetrainRequest['dataset'], builtin: string) => (d === 'mnist' ? builtin : d.sha256);
+  const report: RetrainReport = {
+    schema: 'qaudit.retrain-report/v1',
+    job: jobId,
+    createdAt: rec.createdAt,
+    settings,
+    data: { train: dataName(request.dataset, 'mnist-train'), eval: dataName(request.evalDataset, 'mnist-test') },
+    models: { original: request.model, repaired: detail.repairedModel! },
+    loss: detail.loss,
+    audits: { before: { id: ids.before, links: auditLinksOf(ids.before) }, after: { id: ids.after, links: auditLinksOf(ids.after) } },
+    ...compareAudits(before, after, Number(settings.bits)),
+  };
+  const bytes = toJsonBytes(report);
+  const statement = createStatement(
+    [{ name: 'original-model', digest: { sha256: report.models.original } }, { name: 'repaired-model', digest: { sha256: report.models.repaired } }],
+    fromJsonBytes<RetrainReport>(bytes), RETRAIN_PREDICATE_TYPE,
+  );
+  const envelope = await signStatement(statement, deps.signingKey);
+  await deps.store.putIfAbsent(keys.report(jobId), bytes, { contentType: 'application/json' });
+  if (!(await deps.store.head(keys.attestation(jobId)))) await deps.store.putIfAbsent(keys.attestation(jobId), toJsonBytes(envelope), { contentType: 'application/json' });
+  await updateRecord(deps.store, jobId, (r) => ({
+    ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId: jobId, error: undefined,
+    progress: { done: r.progress.total, total: r.progress.total }, retrain: { ...r.retrain!, phase: 'done' },
+  }));
+  return report;
+}

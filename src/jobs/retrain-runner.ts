@@ -1,0 +1,83 @@
+// Drives one retraining job through its steps on any JobExecutor: prepare, the training steps (checkpointed to
+// the store after each), finish, the two closing audits (as audit jobs of their own), report. Runtime-neutral.
+import { EngineError } from '../engine/errors';
+import { cancelRequested, failJob, markCanceled } from './audit';
+import type { AuditDeps } from './audit';
+import type { JobExecutor } from './executor';
+import { errorInfo, isFinished, readRecord, updateRecord, withRetry } from './record';
+import { finishRetrain, prepareRetrain, recordTrainingStep } from './retrain';
+import { retrainReportStep } from './retrain-report';
+import { runAuditJob } from './runner';
+import type { RunOptions } from './runner';
+import type { JobRecord } from './types';
+
+class Canceled extends Error {
+  override readonly name = 'JobCanceled';
+}
+
+/** Runs the job to a finished record (succeeded, failed or canceled); never throws for a failure of the job. */
+export async function runRetrainJob(jobId: string, deps: AuditDeps, executor: JobExecutor, opts: RunOptions = {}): Promise<JobRecord> {
+  const retry = <T>(f: () => Promise<T>) => withRetry(f, opts.retry);
+  const first = await retry(() => readRecord(deps.store, jobId));
+  if (!first || isFinished(first)) return first as JobRecord;
+  const checkCancel = async () => {
+    if (opts.canceled?.() === true || (await retry(() => cancelRequested(deps.store, jobId)))) throw new Canceled();
+  };
+  try {
+    await checkCancel();
+    const { request, inputs, latest, total } = await retry(() => prepareRetrain(jobId, deps));
+    if (latest.state.batches < latest.state.plannedBatches) {
+      await executor.openRetrain(jobId, inputs);
+      let bytes = latest.bytes;
+      const started = Date.now();
+      for (let state = latest.state, ran = 0; state.batches < state.plannedBatches; ran++) {
+        await checkCancel();
+        bytes = await executor.step(jobId, bytes);
+        const eta = Math.round(((Date.now() - started) / (ran + 1)) * (total - state.steps - 1) / 1000);
+        state = await retry(() => recordTrainingStep(deps.store, jobId, bytes, total, eta));
+        await opts.onEvent?.({ type: 'progress', jobId, progress: { done: state.steps, total } });
+      }
+      await executor.close(jobId);
+    }
+    const { audits } = await retry(() => finishRetrain(jobId, deps, request));
+    await runClosingAudits(jobId, audits, deps, executor, opts, checkCancel);
+    await retry(() => retrainReportStep(jobId, deps));
+  } catch (e) {
+    const info = errorInfo(e);
+    if (info.code === 'internal_error') opts.log?.(`job ${jobId} failed`, e);
+    await retry(() => (e instanceof Canceled ? markCanceled(deps.store, jobId) : failJob(deps.store, jobId, info)));
+  } finally {
+    await executor.close(jobId);
+  }
+  const record = (await retry(() => readRecord(deps.store, jobId)))!;
+  await opts.onEvent?.({ type: 'finished', jobId, record });
+  return record;
+}
+
+/** The before and after audits, one after the other; their chunk progress is the job's progress. */
+async function runClosingAudits(
+  jobId: string, audits: { before: string; after: string }, deps: AuditDeps, executor: JobExecutor, opts: RunOptions,
+  checkCancel: () => Promise<void>,
+): Promise<void> {
+  const children = [['before', audits.before], ['after', audits.after]] as const;
+  const totals = await Promise.all(children.map(async ([, id]) => (await readRecord(deps.store, id))?.progress.total ?? 0));
+  const total = totals[0]! + totals[1]!;
+  for (const [i, [which, id]] of children.entries()) {
+    await checkCancel();
+    const offset = i === 0 ? 0 : totals[0]!;
+    const rec = await runAuditJob(id, deps, executor, {
+      retry: opts.retry, log: opts.log, canceled: opts.canceled,
+      onEvent: async (e) => {
+        if (e.type !== 'progress') return;
+        const progress = { ...e.progress, done: offset + e.progress.done, total, current: `audit ${which}: ${e.progress.current ?? ''}`.trim() };
+        await withRetry(() => updateRecord(deps.store, jobId, (r) => (r.status === 'running' ? { ...r, progress } : r)), opts.retry);
+        await opts.onEvent?.({ type: 'progress', jobId, progress });
+      },
+    });
+    if (rec.status === 'canceled') throw new Canceled();
+    if (rec.status !== 'succeeded') {
+      throw new EngineError('engine_failure', `expected the ${which} audit ${id} to succeed, got ${rec.status}: ${rec.error?.message ?? 'no reason'}`);
+    }
+  }
+  await withRetry(() => updateRecord(deps.store, jobId, (r) => ({ ...r, retrain: { ...r.retrain!, phase: 'reporting' } })), opts.retry);
+}

@@ -1,0 +1,136 @@
+// Starting a retraining job: settings resolved by the engine, explicit limits, model and both data sets checked,
+// the record written, the driver told; and the record as the API shows it.
+import { z } from '@hono/zod-openapi';
+import { AuditSettingsSchema, type AuditSettings } from '../engine/audit/settings';
+import { EngineError } from '../engine/errors';
+import { resolveRetrainConfig, RETRAIN_METHODS, type RetrainConfig } from '../engine/train/config';
+import type { JobRecord, RetrainRequest } from '../jobs/types';
+import { keys, newId } from '../storage/keys';
+import type { ResolvedDeps } from './deps';
+import { checkFit, MNIST_TRAIN_SAMPLES, storedModelSummary } from './ingest';
+import { ProblemError } from './problem';
+import { DataRef, Sha256 } from './schemas';
+import { auditWork, encodeRecord } from './start';
+
+/** The closing audit unless the request says otherwise: white-box FGSM and PGD at the default epsilons. */
+export const DEFAULT_RETRAIN_AUDIT = { attacks: ['fgsm', 'pgd'], limit: 100 } as const;
+
+export const RetrainBodySchema = z.object({
+  model: Sha256.openapi({ description: 'The float (or quantized) model to retrain, uploaded with POST /v1/models' }),
+  method: z.enum(RETRAIN_METHODS).openapi({ description: 'boundary (METHOD.md) or a baseline: none, qat, pgd-at, at-then-quantize' }),
+  bits: z.int().min(1).max(8),
+  epochs: z.int().min(1).max(1000).default(1),
+  seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+  data: DataRef.default('mnist').openapi({ description: 'Training data: mnist (the built-in training split) or an uploaded .npz' }),
+  settings: z.record(z.string(), z.unknown()).default({}).openapi({ description: 'Further retraining settings (docs/api.md#retraining): maxBatches, batchSize, perChannel, optimizer, schedule, boundary, adversarial' }),
+  audit: z.record(z.string(), z.unknown()).default({}).openapi({ description: 'Settings of the closing before/after audit, as POST /v1/audits takes them (bits is the job\'s)' }),
+  evalData: DataRef.default('mnist').openapi({ description: 'Data of the closing audit: mnist (the built-in test split) or an uploaded .npz' }),
+}).strict().openapi('RetrainRequest');
+export type RetrainBody = z.infer<typeof RetrainBodySchema>;
+
+function retrainConfig(body: RetrainBody): RetrainConfig {
+  const fixed = ['method', 'bits', 'epochs', 'seed'].find((k) => k in body.settings);
+  if (fixed) throw new ProblemError(400, 'invalid_request', `body.settings.${fixed}: expected it at the top level of the body, got it in settings`, `body.settings.${fixed}`);
+  try {
+    return resolveRetrainConfig({ ...body.settings, method: body.method, bits: body.bits, epochs: body.epochs, seed: body.seed });
+  } catch (e) {
+    if (e instanceof EngineError) throw new ProblemError(400, 'invalid_request', e.message.replace('settings', 'body.settings'), `body.${e.pointer ?? 'settings'}`);
+    throw e;
+  }
+}
+
+function auditSettings(body: RetrainBody, bits: number): AuditSettings {
+  const r = AuditSettingsSchema.safeParse({ ...DEFAULT_RETRAIN_AUDIT, ...body.audit, bits: [bits] });
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = ['body', 'audit', ...issue.path.map(String)].join('.');
+  throw new ProblemError(400, 'invalid_request', `${field}: ${issue.message}`, field);
+}
+
+async function fits(deps: ResolvedDeps, ref: string, summary: Parameters<typeof checkFit>[2], field: string): Promise<number> {
+  try {
+    return await checkFit(deps.store, ref, summary);
+  } catch (e) {
+    if (e instanceof EngineError) throw new ProblemError(422, 'data_mismatch', `data ${ref} does not fit the model: ${e.message}`, field);
+    if (e instanceof ProblemError && e.status === 404) throw new ProblemError(404, 'not_found', e.message, field);
+    throw e;
+  }
+}
+
+/** Validates and queues a retraining job; returns its record (status queued) after the driver accepted it. */
+export async function startRetrain(deps: ResolvedDeps, body: RetrainBody): Promise<JobRecord> {
+  const config = retrainConfig(body);
+  const audit = auditSettings(body, config.bits);
+  const { limits } = deps.config;
+  const summary = await storedModelSummary(deps, body.model).catch((e) => {
+    throw e instanceof ProblemError && e.status === 404 ? new ProblemError(404, 'not_found', e.message, 'body.model') : e;
+  });
+  const trainSamples = body.data === 'mnist' ? MNIST_TRAIN_SAMPLES : await fits(deps, body.data, summary, 'body.data');
+  if (body.data === 'mnist') await fits(deps, 'mnist', summary, 'body.data');
+  const evalSamples = await fits(deps, body.evalData, summary, 'body.evalData');
+  const batches = config.method === 'none' ? 0 : Math.min(config.epochs * Math.ceil(trainSamples / config.batchSize), config.maxBatches ?? Infinity);
+  if (batches > limits.trainBatches) {
+    throw new ProblemError(422, 'limit_exceeded', `expected at most ${limits.trainBatches} mini-batches per retraining job, got ${batches} (epochs x ceil(samples / batchSize)); lower epochs or set settings.maxBatches`, 'body.epochs');
+  }
+  if (audit.limit > limits.samples) throw new ProblemError(422, 'limit_exceeded', `expected audit.limit <= ${limits.samples} samples, got ${audit.limit}`, 'body.audit.limit');
+  const work = 2 * auditWork(audit, evalSamples, summary.bits);
+  if (work > limits.work) {
+    throw new ProblemError(422, 'limit_exceeded', `expected at most ${limits.work} work units for the two closing audits, got ${work}; lower audit.limit, epsilons, attacks or steps`, 'body.audit');
+  }
+  const id = newId();
+  const request: RetrainRequest = {
+    model: body.model,
+    dataset: body.data === 'mnist' ? 'mnist' : { sha256: body.data },
+    settings: config as unknown as Record<string, unknown>,
+    audit: audit as unknown as Record<string, unknown>,
+    evalDataset: body.evalData === 'mnist' ? 'mnist' : { sha256: body.evalData },
+  };
+  const record: JobRecord = {
+    id, kind: 'retrain', status: 'queued', createdAt: new Date(deps.now()).toISOString(),
+    progress: { done: 0, total: Math.ceil(batches / config.batchesPerStep) }, request: request as unknown as Record<string, unknown>,
+    retrain: { phase: 'queued', loss: [] },
+  };
+  await deps.store.put(keys.jobState(id), encodeRecord(record), { contentType: 'application/json', ifNoneMatch: '*' });
+  try {
+    await deps.driver.start(id, 'retrain');
+  } catch {
+    const failed: JobRecord = { ...record, status: 'failed', finishedAt: new Date(deps.now()).toISOString(), error: { code: 'start_failed', message: 'expected the job runner to accept the retraining job, got a refusal' } };
+    await deps.store.put(keys.jobState(id), encodeRecord(failed), { contentType: 'application/json' });
+    throw new ProblemError(503, 'runner_unavailable', 'expected the job runner to accept the retraining job, got a refusal; retry later', undefined, { 'retry-after': '10' });
+  }
+  return record;
+}
+
+export const retrainLinks = (id: string, audits?: { before: string; after: string }) => ({
+  self: `/v1/retrain-jobs/${id}`,
+  model: `/v1/retrain-jobs/${id}/model`,
+  modelJson: `/v1/retrain-jobs/${id}/model/model.json`,
+  report: `/v1/retrain-jobs/${id}/report`,
+  reportHtml: `/v1/retrain-jobs/${id}/report.html`,
+  attestation: `/v1/retrain-jobs/${id}/attestation`,
+  page: `/retrain-jobs/${id}`,
+  ...(audits ? { before: `/v1/audits/${audits.before}`, after: `/v1/audits/${audits.after}` } : {}),
+});
+
+const dataRef = (d: RetrainRequest['dataset'] | undefined) => (typeof d === 'object' ? d.sha256 : String(d ?? ''));
+
+/** The record as the API shows it: request flattened back to the body's names, loss curve, links. */
+export function presentRetrain(r: JobRecord) {
+  const req = r.request as unknown as RetrainRequest;
+  const s = req.settings as Record<string, unknown>;
+  const detail = r.retrain ?? { phase: 'queued' as const, loss: [] };
+  return {
+    id: r.id, status: r.status, phase: detail.phase, progress: r.progress, createdAt: r.createdAt,
+    ...(r.startedAt ? { startedAt: r.startedAt } : {}),
+    ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+    request: {
+      model: req.model, method: String(s.method), bits: Number(s.bits), epochs: Number(s.epochs), seed: Number(s.seed),
+      data: dataRef(req.dataset), settings: s, audit: req.audit, evalData: dataRef(req.evalDataset),
+    },
+    loss: detail.loss,
+    ...(detail.repairedModel ? { repairedModel: detail.repairedModel } : {}),
+    ...(detail.audits ? { audits: detail.audits } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    links: retrainLinks(r.id, detail.audits),
+  };
+}
