@@ -46,7 +46,7 @@ async function contextFor(plan: AuditPlan, deps: AuditDeps): Promise<OpenContext
  * Runs `f` unless the job was canceled; null means "stop the workflow" (canceled, or failed: a non-transient
  * failure marks the job failed here, so the Workflow does not retry it). Transient failures are rethrown.
  */
-async function guarded<T>(jobId: string, deps: AuditDeps, f: () => Promise<T>): Promise<T | null> {
+export async function guarded<T>(jobId: string, deps: AuditDeps, f: () => Promise<T>): Promise<T | null> {
   try {
     if (await cancelRequested(deps.store, jobId)) {
       await markCanceled(deps.store, jobId);
@@ -60,17 +60,30 @@ async function guarded<T>(jobId: string, deps: AuditDeps, f: () => Promise<T>): 
   }
 }
 
+export interface AuditWorkflowOptions {
+  now?: () => Date;
+  /** Prefix of the step names: a retraining job runs its two closing audits inside its own Workflow instance. */
+  prefix?: string;
+  /** Called inside each chunk step after its progress was written (a retraining job mirrors it into its record). */
+  onProgress?: (progress: { done: number; total: number; current: string; etaSeconds: number }) => Promise<void>;
+  /** Chunks this audit may plan (default MAX_WORKFLOW_CHUNKS; less when it shares an instance). */
+  maxChunks?: number;
+}
+
 /** prepare -> one step per chunk (in plan order) -> report. Each step is idempotent; the Workflow replays finished ones from its log. */
-export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => Promise<AuditDeps>, now = () => new Date()): Promise<string> {
+export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => Promise<AuditDeps>, o: AuditWorkflowOptions = {}): Promise<'done' | 'stopped' | 'failed'> {
+  const now = o.now ?? (() => new Date());
+  const p = o.prefix ?? '';
   try {
-    const plan = await step.do('prepare', STEP_CONFIG, async () => {
+    const plan = await step.do(`${p}prepare`, STEP_CONFIG, async () => {
       const d = await deps();
       const r = await readRecord(d.store, jobId);
       if (!r || isFinished(r)) return null;
       return guarded(jobId, d, async () => {
         const { plan } = await prepare(jobId, d);
-        expect(plan.chunks.length <= MAX_WORKFLOW_CHUNKS, 'limit_exceeded',
-          `expected at most ${MAX_WORKFLOW_CHUNKS} chunks per audit on Workers, got ${plan.chunks.length}: raise settings.chunkSize or lower settings.limit`);
+        const max = o.maxChunks ?? MAX_WORKFLOW_CHUNKS;
+        expect(plan.chunks.length <= max, 'limit_exceeded',
+          `expected at most ${max} chunks per audit on Workers, got ${plan.chunks.length}: raise settings.chunkSize or lower settings.limit`);
         await markRunning(d.store, plan, new Set(), now);
         return plan;
       });
@@ -78,30 +91,32 @@ export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => 
     if (!plan) return 'stopped';
     const total = plan.chunks.length;
     for (const [i, chunk] of plan.chunks.entries()) {
-      const out = await step.do(`chunk ${chunk.id}`, STEP_CONFIG, async () => {
+      const out = await step.do(`${p}chunk ${chunk.id}`, STEP_CONFIG, async () => {
         const d = await deps();
         return guarded(jobId, d, async () => {
           const t0 = Date.now();
           await chunkStep(jobId, chunk, d, async (c) => runChunk((await contextFor(plan, d)).ctx, c));
           // One step's duration times the steps left: the Workflow gives no cheaper clock across isolates.
           const etaSeconds = Math.round(((Date.now() - t0) * (total - i - 1)) / 1000);
-          await writeProgress(d.store, jobId, { done: i + 1, total, current: chunk.id, etaSeconds });
+          const progress = { done: i + 1, total, current: chunk.id, etaSeconds };
+          await writeProgress(d.store, jobId, progress);
+          await o.onProgress?.(progress);
           return true;
         });
       });
       if (!out) return 'stopped';
     }
-    await step.do('report', STEP_CONFIG, async () => {
+    const reported = await step.do(`${p}report`, STEP_CONFIG, async () => {
       const d = await deps();
       return guarded(jobId, d, async () => {
         await reportStep(plan, d, now);
         return true;
       });
     });
-    return 'done';
+    return reported ? 'done' : 'stopped';
   } catch (e) {
     // Retries exhausted on a transient failure: record it so the job does not stay `running` for ever.
-    await step.do('fail', STEP_CONFIG, async () => {
+    await step.do(`${p}fail`, STEP_CONFIG, async () => {
       await failJob((await deps()).store, jobId, errorInfo(e), now);
       return true;
     });

@@ -1,5 +1,6 @@
-// Workers driver: AuditWorkflow runs the audit's steps with step.do (durable, retried), and WorkflowJobDriver
-// starts and cancels instances through the Workflow binding. Export AuditWorkflow from the Worker entry.
+// Workers driver: AuditWorkflow runs a job's steps with step.do (durable, retried): an audit's, or a retraining
+// job's with its closing audits; WorkflowJobDriver starts and cancels instances through the Workflow binding.
+// Export AuditWorkflow from the Worker entry.
 import { WorkflowEntrypoint } from 'cloudflare:workers';
 import type { WorkflowEvent, WorkflowStep } from 'cloudflare:workers';
 import wasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
@@ -13,6 +14,7 @@ import type { Store } from '../storage/store';
 import type { AuditDeps } from './audit';
 import { requestCancel } from './audit';
 import { runAuditWorkflow } from './workflow-run';
+import { runRetrainWorkflow } from './workflow-retrain';
 import type { JobDriver, JobKind } from './types';
 
 /** The Workflow binding's surface used here (workers-types: `Workflow`). */
@@ -28,7 +30,7 @@ export interface AuditWorkflowEnv {
   [name: string]: unknown;
 }
 
-export interface AuditParams { jobId: string }
+export interface AuditParams { jobId: string; kind?: JobKind }
 
 /** Store and key from the Worker's environment; the built-in MNIST comes from the bucket (`npm run seed`). */
 export async function workerDeps(env: AuditWorkflowEnv): Promise<AuditDeps> {
@@ -46,7 +48,8 @@ export class AuditWorkflow extends WorkflowEntrypoint<AuditWorkflowEnv, AuditPar
       this.deps ??= initEngine(wasm).then(() => workerDeps(this.env));
       return this.deps;
     };
-    return runAuditWorkflow(event.payload.jobId, step, deps);
+    const { jobId, kind } = event.payload;
+    return kind === 'retrain' ? runRetrainWorkflow(jobId, step, deps) : runAuditWorkflow(jobId, step, deps);
   }
 }
 
@@ -55,9 +58,8 @@ export class WorkflowJobDriver implements JobDriver {
   constructor(private readonly binding: WorkflowBinding, private readonly store: Store) {}
 
   async start(id: string, kind: JobKind): Promise<void> {
-    if (kind !== 'audit') throw new StorageError('invalid_argument', `expected a job of kind 'audit', got '${kind}'`);
     try {
-      await this.binding.create({ id, params: { jobId: id } satisfies AuditParams });
+      await this.binding.create({ id, params: { jobId: id, kind } satisfies AuditParams });
     } catch (e) {
       // An instance with this id exists already: it is running or has run the job.
       if (!/already exists|duplicate/i.test(String((e as Error)?.message))) throw e;

@@ -12,33 +12,10 @@ import type { ModelBytes } from '../../src/jobs/inputs';
 import { readRecord } from '../../src/jobs/record';
 import { runAuditLocally } from '../../src/jobs/runner.node';
 import { STEP_CONFIG, runAuditWorkflow } from '../../src/jobs/workflow-run';
-import type { StepConfig, StepDo } from '../../src/jobs/workflow-run';
 import type { Dataset } from '../../src/engine/data/types';
 import { loadWasm } from '../wasm';
 import { SETTINGS, seedJob, teacherData, tinyModel } from './_fixture';
-
-class Evicted extends Error {}
-
-/** Workflows' step.do: results logged by name (as JSON), retries on throw, and an optional eviction after n new steps. */
-class FakeStep implements StepDo {
-  readonly log = new Map<string, string>();
-  readonly calls = new Map<string, number>();
-  evictAfter = Infinity;
-  async do<T>(name: string, config: StepConfig, f: () => Promise<T>): Promise<T> {
-    if (this.log.has(name)) return JSON.parse(this.log.get(name)!) as T;
-    if (this.evictAfter-- <= 0) throw new Evicted(name);
-    for (let attempt = 0; ; attempt++) {
-      this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
-      try {
-        const r = await f();
-        this.log.set(name, JSON.stringify(r ?? null));
-        return r;
-      } catch (e) {
-        if (attempt >= (config.retries?.limit ?? 0)) throw e;
-      }
-    }
-  }
-}
+import { Evicted, FakeStep } from './_fakestep';
 
 describe('runAuditWorkflow', () => {
   let model: ModelBytes;
