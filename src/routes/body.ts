@@ -7,7 +7,8 @@ import { ProblemError } from './problem';
 /** The body's bytes; 413 as soon as the declared or the streamed length passes `max`. */
 export async function readBody(req: Request, max: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
-  const tooLarge = (n: string) => new ProblemError(413, 'too_large', `expected a body of at most ${max} bytes, got ${n}`, 'body');
+  // The unread rest of the body stays on the socket: `connection: close` keeps a client from reusing it.
+  const tooLarge = (n: string) => new ProblemError(413, 'too_large', `expected a body of at most ${max} bytes, got ${n}`, 'body', { connection: 'close' });
   if (Number.isFinite(declared) && declared > max) throw tooLarge(String(declared));
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
