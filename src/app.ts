@@ -33,6 +33,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   // Authentication and rate limits first, so an unauthenticated client cannot make us read a large body.
   app.use('/v1/*', security({
     config: d.config, clientAddress: d.clientAddress, now: d.now, selfAuthenticated: (p) => p.startsWith('/v1/hooks/'),
+    // Anyone holding an id may read that job; only key holders may list ids (reports are not enumerable).
+    privateRead: (p) => /^\/v1\/(audits|retrain-jobs)\/?$/.test(p),
   }));
   app.use('*', boundedBody((path) => (UPLOADS.has(path.replace(/\/$/, '')) ? d.config.limits.uploadBytes : d.config.limits.jsonBytes)));
 

@@ -23,6 +23,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   summary: 'List audits (ordered by id, not by time)',
+  description: 'Needs an API key like a write (loopback only when none are configured): ids are capabilities, so only key holders may enumerate them.',
   request: {
     query: z.object({
       limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -31,7 +32,7 @@ const list = createRoute({
   },
   responses: {
     200: { description: 'A page of audits', content: { 'application/json': { schema: AuditListSchema } } },
-    ...problems(400, 429, 503),
+    ...problems(400, 401, 403, 429, 503),
   },
 });
 

@@ -91,7 +91,9 @@ export function problemResponse(c: Context, p: ProblemError): Response {
 /** The one error handler: typed errors to their status, everything else to a 500 without internals. */
 export function onError(err: Error, c: Context): Response {
   const p = toProblem(err);
-  if (p.status >= 500 && !(err instanceof ProblemError)) console.error('qaudit: unhandled error', err);
+  // A store that did not answer is an outage, not a bug: one line, no stack.
+  if (err instanceof StorageError && err.retryable) console.error(`qaudit: storage unavailable: ${err.message}`);
+  else if (p.status >= 500 && !(err instanceof ProblemError)) console.error('qaudit: unhandled error', err);
   return problemResponse(c, p);
 }
 

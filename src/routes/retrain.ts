@@ -46,6 +46,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   summary: 'List retraining jobs (ordered by id, not by time)',
+  description: 'Needs an API key like a write (loopback only when none are configured): ids are capabilities, so only key holders may enumerate them.',
   request: {
     query: z.object({
       limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -54,7 +55,7 @@ const list = createRoute({
   },
   responses: {
     200: { description: 'A page of jobs', content: { 'application/json': { schema: z.object({ items: z.array(RetrainJobSchema), next: z.string().optional() }).openapi('RetrainJobList') } } },
-    ...problems(400, 429, 503),
+    ...problems(400, 401, 403, 429, 503),
   },
 });
 

@@ -71,9 +71,11 @@ export interface SecurityOptions {
   now: () => number;
   /** Paths whose writes carry their own authentication (webhook signatures). */
   selfAuthenticated: (path: string) => boolean;
+  /** Paths whose reads need the credentials of a write: listings, so that ids (and reports) are not enumerable. */
+  privateRead?: (path: string) => boolean;
 }
 
-/** Authenticates writes, then charges the caller's read or write bucket (429 with Retry-After when empty). */
+/** Authenticates writes and private reads, then charges the caller's read or write bucket (429 with Retry-After when empty). */
 export function security(opts: SecurityOptions): MiddlewareHandler {
   const digests = keyDigests(opts.config.apiKeys);
   const writes = new RateLimiter(opts.config.rateLimits.writes);
@@ -82,7 +84,8 @@ export function security(opts: SecurityOptions): MiddlewareHandler {
     const write = WRITE_METHODS.has(c.req.method);
     const addr = opts.clientAddress(c);
     let identity = `addr:${addr ?? 'unknown'}`;
-    if (write && !opts.selfAuthenticated(c.req.path)) identity = (await authenticate(c, await digests, addr)) ?? identity;
+    const guarded = write ? !opts.selfAuthenticated(c.req.path) : opts.privateRead?.(c.req.path) === true;
+    if (guarded) identity = (await authenticate(c, await digests, addr)) ?? identity;
     const wait = (write ? writes : reads).take(identity, opts.now());
     if (wait > 0) {
       throw new ProblemError(429, 'rate_limited', `expected at most ${(write ? opts.config.rateLimits.writes : opts.config.rateLimits.reads).perMinute} ${write ? 'writes' : 'reads'} per minute, got more; retry in ${wait} s`, undefined, { 'retry-after': String(wait) });
@@ -95,7 +98,7 @@ export function security(opts: SecurityOptions): MiddlewareHandler {
 async function authenticate(c: Context, digests: { digest: Uint8Array; id: string }[], addr: string | undefined): Promise<string | null> {
   if (digests.length === 0) {
     if (isLoopback(addr)) return null;
-    throw new ProblemError(403, 'forbidden', 'expected a request from loopback (no API keys are configured, so writes are local only), got one from another address');
+    throw new ProblemError(403, 'forbidden', 'expected a request from loopback (no API keys are configured, so writes and listings are local only), got one from another address');
   }
   const header = c.req.header('authorization');
   const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;

@@ -26,6 +26,9 @@ describe('OpenAPI document', () => {
       'GET /v1/audits/{id}/report', 'GET /v1/audits/{id}/report.html', 'GET /v1/audits/{id}/report.junit.xml',
       'GET /v1/datasets/{id}', 'GET /v1/keys', 'GET /v1/models/{id}', 'POST /v1/audits', 'POST /v1/datasets',
       'POST /v1/hooks/huggingface', 'POST /v1/hooks/mlflow', 'POST /v1/models',
-    ]);
+      'DELETE /v1/retrain-jobs/{id}', 'GET /v1/retrain-jobs', 'GET /v1/retrain-jobs/{id}', 'GET /v1/retrain-jobs/{id}/attestation',
+      'GET /v1/retrain-jobs/{id}/model', 'GET /v1/retrain-jobs/{id}/model/model.json', 'GET /v1/retrain-jobs/{id}/model/weights.bin',
+      'GET /v1/retrain-jobs/{id}/report', 'GET /v1/retrain-jobs/{id}/report.html', 'POST /v1/retrain-jobs',
+    ].sort());
   });
 });

@@ -26,6 +26,18 @@ describe('auth', () => {
     expect((await t.req(`/v1/audits/${'0'.repeat(32)}`, { method: 'DELETE', addr: '198.51.100.1' })).status).toBe(401);
   });
 
+  it('lets only key holders (or loopback without keys) list job ids, while one job stays readable by its id', async () => {
+    const t = await makeApp({ API_KEYS: KEY });
+    for (const list of ['/v1/audits', '/v1/retrain-jobs', '/v1/audits/?limit=5']) {
+      expect(await problem(await t.req(list, { addr: '198.51.100.1' }))).toMatchObject({ status: 401, code: 'unauthorized' });
+      expect((await t.req(list, { headers: { authorization: `Bearer ${KEY}` }, addr: '198.51.100.1' })).status).toBe(200);
+    }
+    expect((await t.req(`/v1/audits/${'0'.repeat(32)}`, { addr: '198.51.100.1' })).status).toBe(404);
+    const open = await makeApp();
+    expect((await open.req('/v1/audits', { addr: '127.0.0.1' })).status).toBe(200);
+    expect(await problem(await open.req('/v1/retrain-jobs', { addr: '203.0.113.7' }))).toMatchObject({ status: 403 });
+  });
+
   it('rejects configured keys shorter than 16 characters at start-up', async () => {
     await expect(makeApp({ API_KEYS: 'short' })).rejects.toThrow(/API_KEYS/);
   });
