@@ -1,4 +1,5 @@
-// `qaudit retrain`: a resumable retraining job on this machine, checkpointed after every step into --out.
+// `qaudit retrain`: a resumable retraining job on this machine, checkpointed after every step into --out, or the
+// same job on a qaudit server with --server (retrain-remote.ts).
 import { createProgress, type Progress } from './progress';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { loadBuiltinMnist } from '../data/mnist.node';
 import { startNodeEngine } from '../runtime/node';
 import { readData, readModelFiles } from './files';
 import { parseFlagged } from './args';
+import { seconds } from './remote';
+import { retrainOnServer } from './retrain-remote';
 
 export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method M --bits K --out DIR [options]
 
@@ -31,13 +34,23 @@ export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method 
   --seed S            seed of every random draw (default 0)
   --per-channel       one quantization scale per output channel
   --quiet             no progress output
-  Rerunning the same command resumes from DIR/checkpoint.bin; other settings or another model are refused.`;
+  Rerunning the same command resumes from DIR/checkpoint.bin; other settings or another model are refused.
+
+  --server URL        run the job on a qaudit server instead: it checkpoints to its store, ends with a before/after
+                      audit, and DIR receives model.json, weights.bin, loss.json, report.json, attestation.json
+  --api-key KEY       API key of the server (default: env QAUDIT_API_KEY)
+  --eval-data SPEC    data of the closing audit: mnist (the server's test split, default), an .npz file or an id
+  --audit-limit N     samples of the closing audit (default: the server's, 100)
+  --poll-interval S   seconds between status requests (default 2)
+  --timeout S         give up waiting after S seconds (default 86400; the job continues on the server)`;
 
 const OPTIONS = {
   model: { type: 'string' }, method: { type: 'string' }, bits: { type: 'string' }, out: { type: 'string' },
   data: { type: 'string', default: 'mnist' }, epochs: { type: 'string' }, 'max-batches': { type: 'string' },
   'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
   'per-channel': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
+  server: { type: 'string' }, 'api-key': { type: 'string' }, 'eval-data': { type: 'string', default: 'mnist' }, 'audit-limit': { type: 'string' },
+  'poll-interval': { type: 'string', default: '2' }, timeout: { type: 'string', default: '86400' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -128,12 +141,33 @@ async function runSteps(state: RetrainState, float: Model, data: Dataset, c: Ret
   return state;
 }
 
+/** The request of POST /v1/retrain-jobs: the flags the user set, validated locally first by configFromFlags. */
+function remoteBody(f: Flags, c: RetrainConfig): Record<string, unknown> {
+  const settings: Record<string, unknown> = { perChannel: c.perChannel };
+  if (f['max-batches'] !== undefined) settings.maxBatches = c.maxBatches;
+  if (f['batch-size'] !== undefined) settings.batchSize = c.batchSize;
+  if (f.lr !== undefined) settings.optimizer = c.optimizer;
+  const limit = num('--audit-limit', f['audit-limit']);
+  return { method: c.method, bits: c.bits, epochs: c.epochs, seed: c.seed, settings, ...(limit === undefined ? {} : { audit: { limit } }) };
+}
+
 export async function retrainCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv);
   if (flags.help) return (console.log(RETRAIN_HELP), 0);
   if (!flags.model) throw bad('--model: expected the path of a model.json, got nothing');
   const c = configFromFlags(flags);
   if (!flags.out) throw bad('--out: expected a directory for the retrained model, got nothing');
+  if (flags.server) {
+    return retrainOnServer({
+      server: flags.server, apiKey: flags['api-key'] ?? process.env.QAUDIT_API_KEY, model: flags.model, out: flags.out,
+      data: flags.data, evalData: flags['eval-data'], body: remoteBody(flags, c), quiet: flags.quiet,
+      pollMs: 1000 * seconds('--poll-interval', flags['poll-interval'], 600), timeoutMs: 1000 * seconds('--timeout', flags.timeout, 7 * 24 * 3600),
+    });
+  }
+  for (const f of ['api-key', 'poll-interval', 'timeout', 'audit-limit'] as const) {
+    if (argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`))) throw bad(`--${f}: expected it with --server, got no --server`);
+  }
+  if (flags['eval-data'] !== 'mnist') throw bad('--eval-data: expected it with --server (a local job runs no closing audit; run qaudit audit on DIR/model.json), got no --server');
   const dir = flags.out;
   const files = await readModelFiles(flags.model);
   const raw = flags.data === 'mnist' ? loadBuiltinMnist().train : await readData(flags.data);

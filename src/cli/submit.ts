@@ -1,5 +1,5 @@
 // `qaudit submit`: the same audit on a qaudit server: upload, start, follow progress, fetch the signed report, gate.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { checkThresholds, parseThresholds, renderJunit } from '../engine/audit';
 import type { Report } from '../engine/audit';
@@ -7,9 +7,9 @@ import { EngineError } from '../engine/errors';
 import { modelDigest } from '../storage/digest';
 import { AUDIT_OPTIONS, settingsFromFlags } from './args';
 import { AUDIT_HELP } from './audit';
-import { readModelFiles, type ModelFiles } from './files';
-import { ApiClient, ApiError, NetworkError, exitCodeOf, parseJwks } from './http';
-import { createProgress } from './progress';
+import { readModelFiles } from './files';
+import { ApiClient, parseJwks } from './http';
+import { RemoteError, checkSucceeded, follow, resolveData, seconds, uploadModel, withRemoteErrors } from './remote';
 import { formatSummary } from './summary';
 import { checkAttestation, loadKeys } from './verify';
 
@@ -42,13 +42,6 @@ ${SHARED_HELP}
 
   without --wait the command exits 0 once the audit is queued and prints its links`;
 
-/** A failure with its exit code: the audit failed or was canceled, a wait timed out, a signature did not check. */
-class SubmitError extends Error {
-  constructor(message: string, readonly exitCode: 2 | 3) {
-    super(message);
-  }
-}
-
 interface AuditView {
   id: string;
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -65,12 +58,6 @@ function parseSubmitFlags(argv: string[]) {
   } catch (e) {
     throw new EngineError('invalid_argument', (e as Error).message);
   }
-}
-
-function seconds(flag: string, v: string, max: number): number {
-  const n = Number(v);
-  if (v.trim() === '' || !(n > 0 && n <= max)) throw new EngineError('invalid_argument', `${flag}: expected seconds in (0, ${max}], got '${v}'`);
-  return n;
 }
 
 /** Everything that can be refused before talking to the server. */
@@ -92,58 +79,6 @@ function checkFlags(f: SubmitFlags) {
   };
 }
 
-async function uploadModel(client: ApiClient, files: ModelFiles, digest: string): Promise<string> {
-  const form = new FormData();
-  // The server finds model.json by its file name, whatever the local file is called.
-  // Copies: Blob takes only ArrayBuffer-backed views, and the file readers type theirs loosely.
-  form.append('model', new Blob([new Uint8Array(files.jsonBytes)]), 'model.json');
-  for (const [name, bytes] of files.shards) form.append('shard', new Blob([new Uint8Array(bytes)]), name);
-  const res = await client.request('POST', '/v1/models', { body: form, idempotent: true });
-  const { id, created } = (await res.json()) as { id: string; created: boolean };
-  if (id !== digest) throw new SubmitError(`expected the server to store the model as sha256:${digest}, got ${id}`, 3);
-  console.log(`model ${id} ${created ? 'uploaded' : 'already on the server'}`);
-  return id;
-}
-
-/** 'mnist', an uploaded .npz's id, or a data set id given as is. */
-async function resolveData(client: ApiClient, spec: string): Promise<string> {
-  if (spec === 'mnist' || spec === 'mnist-test') return 'mnist';
-  let bytes: Uint8Array<ArrayBuffer>;
-  try {
-    bytes = new Uint8Array(await readFile(spec));
-  } catch (e) {
-    if (/^[0-9a-f]{64}$/.test(spec)) return spec;
-    throw new EngineError('invalid_argument', `--data: expected mnist, a readable .npz file or a data set id, got ${spec} (${(e as Error).message})`);
-  }
-  const res = await client.request('POST', '/v1/datasets', { body: bytes, headers: { 'content-type': 'application/octet-stream' }, idempotent: true });
-  const { id } = (await res.json()) as { id: string };
-  console.log(`data ${id} uploaded`);
-  return id;
-}
-
-/** Polls the audit until it finishes, feeding the progress bar; throws on timeout. */
-async function follow(client: ApiClient, audit: AuditView, o: { pollMs: number; timeoutMs: number; quiet: boolean }): Promise<AuditView> {
-  const progress = createProgress(o.quiet);
-  const deadline = Date.now() + o.timeoutMs;
-  try {
-    for (let a = audit; ; a = await client.json<AuditView>('GET', a.links.self)) {
-      const { done, total, current, etaSeconds } = a.progress;
-      const label = [a.status === 'queued' ? 'queued on the server' : current ?? '', etaSeconds === undefined ? '' : `(server eta ${Math.round(etaSeconds)} s)`];
-      if (total > 0 && a.status !== 'failed' && a.status !== 'canceled') progress.update(done, total, label.filter(Boolean).join(' '));
-      if (a.status === 'succeeded' || a.status === 'failed' || a.status === 'canceled') return a;
-      if (Date.now() + o.pollMs > deadline) {
-        throw new SubmitError(`expected audit ${a.id} to finish within ${o.timeoutMs / 1000} s, got status ${a.status} (${done}/${total} chunks); it continues on the server: ${client.url(a.links.self)}`, 3);
-      }
-      await new Promise((ok) => setTimeout(ok, o.pollMs));
-    }
-  } finally {
-    progress.stop();
-  }
-}
-
-// The engine's input-error codes, as main.ts maps them: a job that failed on one was refused input (exit 2).
-const INPUT_ERRORS = new Set(['invalid_model', 'unsupported_layer', 'unsupported_dtype', 'invalid_data', 'invalid_argument', 'limit_exceeded']);
-
 /**
  * The report and its envelope, accepted only when the envelope is signed over this model and this report by a
  * trusted key: the pinned ones (--keys) or else the server's own /v1/keys.
@@ -158,7 +93,7 @@ async function fetchVerified(client: ApiClient, a: AuditView, digest: string, pi
   }
   const envelope = await client.json<unknown>('GET', a.links.attestation);
   const check = await checkAttestation(envelope, keys, { model: digest, predicate: report });
-  if (!check.ok) throw new SubmitError(`expected a report attested by ${pinned ?? "the server's key"}, got: ${check.reason}`, 3);
+  if (!check.ok) throw new RemoteError(`expected a report attested by ${pinned ?? "the server's key"}, got: ${check.reason}`, 3);
   console.log(`attestation verified: keyid ${check.keyid}, subject model sha256:${digest}`);
   return { report, envelope };
 }
@@ -173,12 +108,8 @@ async function run(client: ApiClient, flags: SubmitFlags, o: ReturnType<typeof c
   console.log(`  report: ${client.url(queued.links.reportHtml)}`);
   if (!flags.wait) return 0;
 
-  const a = await follow(client, queued, { pollMs: o.pollMs, timeoutMs: o.timeoutMs, quiet: flags.quiet });
-  if (a.status === 'canceled') throw new SubmitError(`audit ${a.id} was canceled on the server`, 3);
-  if (a.status === 'failed') {
-    const err = a.error ?? { code: 'unknown', message: 'no reason given' };
-    throw new SubmitError(`audit ${a.id} failed: ${err.code}: ${err.message}`, INPUT_ERRORS.has(err.code) ? 2 : 3);
-  }
+  const a = await follow(client, queued, { pollMs: o.pollMs, timeoutMs: o.timeoutMs, quiet: flags.quiet, noun: 'audit' });
+  checkSucceeded(a, 'audit');
   const { report, envelope } = await fetchVerified(client, a, digest, flags.keys);
   console.log(formatSummary(report));
   if (flags.out) await writeFile(flags.out, JSON.stringify(report, null, 2) + '\n');
@@ -195,14 +126,5 @@ export async function submitCommand(argv: string[]): Promise<number> {
   if (flags.help) return (console.log(SUBMIT_HELP), 0);
   const o = checkFlags(flags);
   const client = new ApiClient({ server: flags.server!, apiKey: flags['api-key'] ?? process.env.QAUDIT_API_KEY });
-  try {
-    return await run(client, flags, o);
-  } catch (e) {
-    if (e instanceof SubmitError) return (console.error(`qaudit: ${e.message}`), e.exitCode);
-    if (e instanceof ApiError || e instanceof NetworkError) {
-      const hint = e instanceof ApiError && e.status === 401 ? '; pass --api-key or set QAUDIT_API_KEY' : '';
-      return (console.error(`qaudit: ${e.message}${hint}`), exitCodeOf(e));
-    }
-    throw e;
-  }
+  return withRemoteErrors(() => run(client, flags, o));
 }

@@ -185,4 +185,34 @@ describe('qaudit submit', { timeout: 180_000 }, () => {
     expect(['queued', 'running', 'succeeded']).toContain(audit.status);
     expect(audit.request.settings.seed).toBe(1);
   });
+
+  it('retrain --server: trains on the server, downloads the repaired model and the verified report, byte-identical to a local run', async () => {
+    const job = ['--model', FLOAT, '--method', 'qat', '--bits', '2', '--max-batches', '12', '--batch-size', '16', '--seed', '3'];
+    const remote = join(dir, 'retrain-remote');
+    const r = await qaudit(['retrain', ...job, '--server', url, '--audit-limit', '16', '--poll-interval', '0.3', '--out', remote]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^retraining job [0-9a-f]{32} queued: ${url}/retrain-jobs/[0-9a-f]{32}$`, 'm'));
+    expect(r.stdout).toMatch(/^attestation verified: keyid \S+, subjects original and repaired model$/m);
+    expect(r.stdout).toMatch(/^retrained: clean accuracy float [\d.]+%, plain [\d.]+%, repaired [\d.]+% -> /m);
+    expect(r.stderr).toMatch(/retraining 100% \((\d+)\/\1 steps\)/);
+    expect(r.stderr).toMatch(/auditing 100% \((\d+)\/\1 chunks\)/);
+    const report = JSON.parse(readFileSync(join(remote, 'report.json'), 'utf8'));
+    expect(report.schema).toBe('qaudit.retrain-report/v1');
+    expect(JSON.parse(readFileSync(join(remote, 'loss.json'), 'utf8'))).toHaveLength(2);
+    // The attestation verifies offline against the server's key and names the downloaded model.
+    const v = await qaudit(['verify', join(remote, 'attestation.json'), '--keys', url, '--model', join(remote, 'model.json')]);
+    expect(v.status, v.stderr).toBe(0);
+
+    const local = join(dir, 'retrain-local');
+    const l = await qaudit(['retrain', ...job, '--quiet', '--out', local]);
+    expect(l.status, l.stderr).toBe(0);
+    expect(readFileSync(join(remote, 'weights.bin')).equals(readFileSync(join(local, 'weights.bin')))).toBe(true);
+    expect(JSON.parse(readFileSync(join(remote, 'loss.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(local, 'loss.json'), 'utf8')));
+  });
+
+  it('retrain: server-only flags without --server are refused (exit 2)', async () => {
+    const r = await qaudit(['retrain', '--model', FLOAT, '--method', 'qat', '--bits', '2', '--out', join(dir, 'x'), '--audit-limit', '4']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--audit-limit: expected it with --server/);
+  });
 });
