@@ -52,12 +52,21 @@ export class S3Store implements Store {
 
   async get(key: string): Promise<Uint8Array | null> {
     checkKey(key);
-    try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      if (!res.Body) return new Uint8Array(0);
-      return await res.Body.transformToByteArray();
-    } catch (err) {
-      return this.nullIfMissing(err, key, 'get');
+    // The SDK retries a request that fails, not a body stream cut after the headers (a reset socket): GETs are
+    // idempotent, so such a read is repeated here a few times before it counts as an outage.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        if (!res.Body) return new Uint8Array(0);
+        return await res.Body.transformToByteArray();
+      } catch (err) {
+        try {
+          return this.nullIfMissing(err, key, 'get');
+        } catch (e) {
+          if (!(e instanceof StorageError && e.retryable) || attempt >= 2) throw e;
+          await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        }
+      }
     }
   }
 
