@@ -45,7 +45,7 @@ td,th{border:1px solid var(--line);padding:.2rem .6rem;text-align:left;vertical-
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,24rem),1fr));gap:1rem}figure{margin:0}
 .chart{width:100%;height:auto;font-size:11px}.chart text{fill:var(--fg)}.chart .axis{stroke:var(--fg)}.chart .grid{stroke:var(--line);stroke-width:.5}
 .legend{list-style:none;padding:0;margin:.3rem 0}.legend li{white-space:nowrap}.legend svg{vertical-align:middle}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dd{margin:0}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dd{margin:0;min-width:0;overflow-wrap:anywhere}
 .flags li{margin:.4rem 0}.sev{font-weight:700;text-transform:uppercase}.warning .sev,.warning>b{color:var(--warn)}.error .sev{color:var(--err)}.expl{color:var(--mut)}
 .examples{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr));gap:1rem}
 .triple{display:flex;gap:.5rem;flex-wrap:wrap}.ex{text-align:center;font-size:.85rem}.px{display:block;border:1px solid var(--line)}

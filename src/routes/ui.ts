@@ -1,8 +1,10 @@
-// The web front end: GET / (upload form), GET /audits/{id} (progress), and its script and stylesheet under /ui/.
+// The web front end: GET / (upload form), /audits/{id} (progress), /retrain (form), /retrain-jobs/{id} (live job),
+// and its script and stylesheet under /ui/.
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { APP_CSS, APP_JS } from '../ui/assets';
 import { progressPage, uploadPage } from '../ui/pages';
+import { retrainFormPage, retrainJobPage } from '../ui/retrain-pages';
 
 // Only same-origin scripts, styles and fetches: the pages carry no inline code, so no 'unsafe-inline' is needed.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
@@ -19,8 +21,11 @@ function send(c: Context, body: string, type: string) {
 export function uiApp(): Hono {
   const app = new Hono();
   const upload = uploadPage();
+  const retrain = retrainFormPage();
   app.get('/', (c) => send(c, upload, 'text/html'));
   app.get('/audits/:id{[0-9a-f]{32}}', (c) => send(c, progressPage(c.req.param('id')), 'text/html'));
+  app.get('/retrain', (c) => send(c, retrain, 'text/html'));
+  app.get('/retrain-jobs/:id{[0-9a-f]{32}}', (c) => send(c, retrainJobPage(c.req.param('id')), 'text/html'));
   app.get('/ui/app.js', (c) => send(c, APP_JS, 'text/javascript'));
   app.get('/ui/app.css', (c) => send(c, APP_CSS, 'text/css'));
   return app;

@@ -1,5 +1,6 @@
 // The front end's stylesheet and script, served from /ui/ so the pages run under a CSP without 'unsafe-inline'.
 // The script is plain ES2020 in a string: no build step, and it must not contain backticks.
+import { RETRAIN_JS } from './retrain-script';
 
 export const APP_CSS = `
 *,*::before,*::after{box-sizing:border-box}
@@ -29,6 +30,17 @@ button:disabled{opacity:.6;cursor:progress}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 .facts dt{font-weight:600}.facts dd{margin:0}
 #done a{font-weight:600}
+header{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center;justify-content:space-between}
+header nav{display:flex;gap:1rem}header nav a{color:#fff}
+.phases{display:flex;flex-wrap:wrap;gap:.25rem;list-style:none;padding:0;margin:.5rem 0;counter-reset:ph}
+.phases li{counter-increment:ph;padding:.2rem .6rem;border:1px solid #767676;border-radius:1rem;color:#4a4a4a}
+.phases li::before{content:counter(ph) ". "}
+.phases li.past{border-color:#1d6b2f;color:#1d6b2f}.phases li.past::after{content:" ✓"}
+.phases li.now{background:#14324f;border-color:#14324f;color:#fff;font-weight:600}
+.loss-figure{margin:1rem 0}
+.chart{width:100%;height:auto;font-size:11px;border:1px solid #d0d0d0;border-radius:4px}
+.chart text{fill:#1a1a1a}.chart .axis{stroke:#1a1a1a}.chart .grid{stroke:#c8c8c8;stroke-width:.5}
+.legend{list-style:none;padding:0;margin:.3rem 0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}.legend svg{vertical-align:middle}
 @media (prefers-reduced-motion:reduce){.fill{transition:none}}
 `;
 
@@ -50,7 +62,11 @@ function headers(extra) {
 async function call(url, init) {
   const res = await fetch(url, init);
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error((body.title || res.statusText) + ': ' + (body.detail || res.status));
+  if (!res.ok) {
+    const err = new Error((body.title || res.statusText) + ': ' + (body.detail || res.status));
+    err.status = res.status;
+    throw err;
+  }
   return body;
 }
 
@@ -122,10 +138,14 @@ function initUpload() {
     button.disabled = true;
     submit(form).catch((e) => { $('form-status').textContent = 'Error: ' + e.message; button.disabled = false; });
   });
-  for (const id of JSON.parse(localStorage.getItem(RECENT) || '[]')) {
+  listRecent(RECENT, '/audits/');
+}
+
+function listRecent(key, prefix) {
+  for (const id of JSON.parse(localStorage.getItem(key) || '[]')) {
     const li = document.createElement('li');
     const a = document.createElement('a');
-    a.href = '/audits/' + id; a.textContent = id;
+    a.href = prefix + id; a.textContent = id;
     li.append(a); $('recent').append(li);
   }
 }
@@ -161,12 +181,14 @@ function initProgress() {
       again = render(await call('/v1/audits/' + id, { headers: headers({}), cache: 'no-store' }));
     } catch (e) {
       $('status-line').textContent = 'Could not read the audit: ' + e.message;
+      if (e.status === 404) again = false;
     }
     if (again) setTimeout(tick, 1000);
   };
   tick();
 }
 
-if (document.body.dataset.page === 'upload') initUpload();
-if (document.body.dataset.page === 'progress') initProgress();
+` + RETRAIN_JS + String.raw`
+const INIT = { upload: initUpload, progress: initProgress, 'retrain-form': initRetrainForm, 'retrain-job': initRetrainJob };
+INIT[document.body.dataset.page]?.();
 `;

@@ -1,7 +1,7 @@
-// The web front end's two pages (upload form, audit progress) as static HTML; all behaviour lives in /ui/app.js.
-const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+// The web front end's audit pages (upload form, audit progress) as static HTML; all behaviour lives in /ui/app.js.
+export const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-function shell(title: string, body: string, page: string): string {
+export function shell(title: string, body: string, page: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -12,7 +12,7 @@ function shell(title: string, body: string, page: string): string {
 <script type="module" src="/ui/app.js"></script>
 </head>
 <body data-page="${page}">
-<header><a href="/" class="brand">qaudit</a></header>
+<header><a href="/" class="brand">qaudit</a><nav aria-label="Site"><a href="/">New audit</a> <a href="/retrain">Retrain a model</a></nav></header>
 <main id="main">
 ${body}
 </main>
@@ -20,12 +20,12 @@ ${body}
 </html>`;
 }
 
-const ATTACKS: [string, string][] = [
+export const ATTACKS: [string, string][] = [
   ['fgsm', 'FGSM'], ['pgd', 'PGD'], ['apgd', 'APGD'], ['square', 'Square (black box)'], ['transfer', 'Transfer (black box)'],
 ];
 const BITS = [8, 6, 4, 3, 2, 1];
 
-const checkboxes = (name: string, items: [string, string][]) => items
+export const checkboxes = (name: string, items: [string, string][]) => items
   .map(([v, label]) => `<label class="check"><input type="checkbox" name="${name}" value="${v}"> ${escape(label)}</label>`).join('\n');
 
 /** GET /: choose model, data, settings (presets fill the fields) and submit. */

@@ -1,0 +1,157 @@
+// The upload form's other paths in Chromium: a zipped model with an .npz evaluation set, the API-key field, and
+// failures (data that does not fit the model; a job that fails) shown with their reasons.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBuiltinMnist } from '../../src/data/mnist.node';
+import { datasetToNpz, take } from '../../src/engine/data/dataset';
+import { shot, startHarness, watchedPage, type UiHarness } from './_browser';
+
+const W4 = 'examples/mnist-cnn-w4';
+const MODEL_FILES = [`${W4}/model.json`, `${W4}/weights.bin`];
+const KEY = 'ui-test-key-0123456789abcdef';
+
+/** The quickest audit the form can ask for: FGSM only, 4 samples. */
+async function tinyAudit(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Quick' }).click();
+  await page.getByLabel('PGD', { exact: true }).uncheck();
+  await page.getByLabel('Samples evaluated').fill('4');
+}
+
+const status = (page: Page) => page.locator('#form-status').textContent();
+
+/** Submits and waits for the audit page; a refusal fails with the form's own message instead of a bare timeout. */
+async function submitToAudit(page: Page): Promise<void> {
+  // From the keyboard: after a full-page screenshot, headless Chromium's mouse clicks can miss the button.
+  await page.getByRole('button', { name: 'Start audit' }).focus();
+  await page.keyboard.press('Enter');
+  const where = async () => (/\/audits\/[0-9a-f]{32}$/.test(page.url())
+    ? 'audit page' : `${page.url()}: ${await page.locator('#form-status').textContent({ timeout: 1000 }).catch((e) => String(e))}`);
+  await expect.poll(where, { timeout: 60_000, interval: 250 }).toMatch(/^audit page$|: Error: /);
+  expect(await where()).toBe('audit page');
+  await page.waitForLoadState();
+}
+
+describe('upload form: zip and .npz', () => {
+  let h: UiHarness;
+  beforeAll(async () => { h = await startHarness(); }, 240_000);
+  afterAll(async () => { await h?.close(); }, 120_000);
+
+  it('audits a zipped model on an uploaded .npz evaluation set', { timeout: 180_000 }, async () => {
+    const zip = join(h.dir, 'mnist-cnn-w4.zip');
+    writeFileSync(zip, zipSync({ 'model.json': readFileSync(MODEL_FILES[0]!), 'weights.bin': readFileSync(MODEL_FILES[1]!) }));
+    const npzBytes = datasetToNpz(take(loadBuiltinMnist().test, 8));
+    const npz = join(h.dir, 'eval.npz');
+    writeFileSync(npz, npzBytes);
+
+    const { page, violations } = await watchedPage(h.browser);
+    await page.goto(`${h.server.url}/`);
+    await page.getByLabel(/TensorFlow\.js Layers model/).setInputFiles(zip);
+    const file = page.getByLabel(/Evaluation set file/);
+    expect(await file.isDisabled()).toBe(true);
+    await page.getByLabel('My own .npz file').check();
+    expect(await file.isEnabled()).toBe(true);
+    await file.setInputFiles(npz);
+    await tinyAudit(page);
+    await shot(page, 'forms-1-zip-npz');
+    await submitToAudit(page);
+    await expect.poll(() => page.locator('#status-line').textContent(), { timeout: 120_000, interval: 500 }).toBe('Status: succeeded');
+
+    // The audit ran on exactly the uploaded bytes, with the form's settings.
+    const id = page.url().split('/').pop()!;
+    const audit = await (await fetch(`${h.server.url}/v1/audits/${id}`)).json() as { request: { data: string; settings: { attacks: string[]; limit: number } } };
+    expect(audit.request.data).toBe(createHash('sha256').update(npzBytes).digest('hex'));
+    expect(audit.request.settings).toMatchObject({ attacks: ['fgsm'], limit: 4 });
+    await page.getByRole('link', { name: 'Open the report' }).click();
+    await page.waitForURL(/\/report\.html$/);
+    expect(await page.locator('#summary').textContent()).toContain('first 4 of 8 samples');
+    await shot(page, 'forms-2-npz-report');
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
+  it('shows why data that does not fit the model is refused, and keeps the form usable', { timeout: 60_000 }, async () => {
+    const small = { name: 's', x: new Uint8Array(4 * 8 * 8), y: Int32Array.of(0, 1, 2, 3), shape: [4, 8, 8, 1] as [number, number, number, number] };
+    const npz = join(h.dir, 'small.npz');
+    writeFileSync(npz, datasetToNpz(small));
+    const { page, violations } = await watchedPage(h.browser);
+    await page.goto(`${h.server.url}/`);
+    await page.getByLabel(/TensorFlow\.js Layers model/).setInputFiles(MODEL_FILES);
+    await page.getByLabel('My own .npz file').check();
+    await page.getByLabel(/Evaluation set file/).setInputFiles(npz);
+    await tinyAudit(page);
+    await page.getByRole('button', { name: 'Start audit' }).click();
+    await expect.poll(() => status(page), { timeout: 30_000 }).toMatch(/^Error: /);
+    expect(await status(page)).toMatch(/does not fit model .*expected x of shape \[N, 28, 28, 1\] for this model, got \[N, 8, 8, 1\]/);
+    expect(page.url()).toBe(`${h.server.url}/`);
+    expect(await page.getByRole('button', { name: 'Start audit' }).isEnabled()).toBe(true);
+    await shot(page, 'forms-3-data-mismatch');
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a failed audit as failed, with its error code and reason, and stops polling', { timeout: 120_000 }, async () => {
+    const { page, violations } = await watchedPage(h.browser);
+    // The runner fails jobs only on faults a test cannot provoke on demand; the record is the API's real one, with
+    // the status and error a failed job carries (src/jobs/types.ts JobRecord).
+    let reads = 0;
+    await page.route(/\/v1\/audits\/[0-9a-f]{32}$/, async (route) => {
+      reads++;
+      const real = await (await route.fetch()).json() as Record<string, unknown>;
+      const failed = { ...real, status: 'failed', finishedAt: new Date().toISOString(), error: { code: 'invalid_data', message: 'expected labels in [0, 10) for this model, got 12 at index 3' } };
+      await route.fulfill({ json: failed });
+    });
+    await page.goto(`${h.server.url}/`);
+    await page.getByLabel(/TensorFlow\.js Layers model/).setInputFiles(MODEL_FILES);
+    await tinyAudit(page);
+    await page.getByRole('button', { name: 'Start audit' }).click();
+    await page.waitForURL(/\/audits\/[0-9a-f]{32}$/, { timeout: 60_000 });
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toBe('invalid_data: expected labels in [0, 10) for this model, got 12 at index 3');
+    expect(await alert.isVisible()).toBe(true);
+    expect(await page.locator('#status-line').textContent()).toBe('Status: failed');
+    expect(await page.locator('#done').isHidden()).toBe(true);
+    const seen = reads;
+    await page.waitForTimeout(2500);
+    expect(reads).toBe(seen);
+    await shot(page, 'forms-4-failed');
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('upload form on a server that requires an API key', () => {
+  let h: UiHarness;
+  beforeAll(async () => { h = await startHarness({ API_KEYS: KEY }); }, 240_000);
+  afterAll(async () => { await h?.close(); }, 120_000);
+
+  it('says a key is needed, refuses a wrong one, and runs the audit with the right one', { timeout: 180_000 }, async () => {
+    const { page, violations } = await watchedPage(h.browser);
+    await page.goto(`${h.server.url}/`);
+    await page.getByLabel(/TensorFlow\.js Layers model/).setInputFiles(MODEL_FILES);
+    await tinyAudit(page);
+    await page.getByRole('button', { name: 'Start audit' }).click();
+    await expect.poll(() => status(page), { timeout: 30_000 }).toMatch(/^Error: /);
+    expect(await status(page)).toMatch(/expected an Authorization: Bearer <API key> header, got none/);
+    await shot(page, 'forms-5-key-missing');
+
+    // The key field sits in a closed disclosure: open it from the keyboard.
+    await page.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    const key = page.getByLabel('API key', { exact: true });
+    await key.fill('not-the-key-0123456789');
+    await page.getByRole('button', { name: 'Start audit' }).click();
+    await expect.poll(() => status(page), { timeout: 30_000 }).toMatch(/expected a valid API key, got an unknown one/);
+
+    await key.fill(KEY);
+    await page.getByRole('button', { name: 'Start audit' }).click();
+    await page.waitForURL(/\/audits\/[0-9a-f]{32}$/, { timeout: 60_000 });
+    await expect.poll(() => page.locator('#status-line').textContent(), { timeout: 120_000, interval: 500 }).toBe('Status: succeeded');
+    await shot(page, 'forms-6-key-accepted');
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+});
