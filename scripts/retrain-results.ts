@@ -1,8 +1,11 @@
-// Evidence benchmark (issue 5, METHOD.md claims 2 and 4): retrains the shipped LeNet-style MNIST model
-// (examples/mnist-cnn) at 2 and 4 bits with every method under one budget, attacks every result, and writes
-// the table into docs/results.md between the retraining markers (other sections of the file are kept).
-// Usage: node scripts/run-ts.mjs scripts/retrain-results.ts [--batches 1250] [--samples 1000] [--lr 3e-3] [--at-steps 10]
-//   [--at-step-size 0.03] [--at-warmup 0.5] [--bits 2,4] [--methods none,qat,pgd-at,boundary,at-then-quantize] [--out docs/results.md]
+// Evidence benchmark (issue 5, METHOD.md claims 2 and 4): retrains a LeNet-style MNIST model (by default a LeNet-5
+// trained here, scripts/lenet5.ts; --model mnist-cnn: the shipped examples/mnist-cnn) at 2 and 4 bits with every
+// method under one budget, attacks every result, and writes the table into docs/results.md between the retraining
+// markers (other sections of the file are kept).
+// Usage: node scripts/run-ts.mjs scripts/retrain-results.ts [--model lenet5|mnist-cnn] [--per-channel] [--fit-epochs 8]
+//   [--fit-lr 1e-3] [--batches 1250] [--samples 1000] [--lr 3e-3] [--at-steps 10] [--at-step-size 0.03] [--at-warmup 0.5]
+//   [--bits 2,4] [--methods none,qat,pgd-at,boundary,at-then-quantize] [--out docs/results.md]
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -16,9 +19,14 @@ import { runAttack } from '../src/engine/attacks';
 import { project } from '../src/engine/attacks/common';
 import { Transfer } from '../src/engine/attacks/transfer';
 import { finish, initRetrain, isDone, retrainStep, shadowModel, type RetrainConfigInput, type RetrainMethod } from '../src/engine/train';
+import { LENET5_DESCRIPTION, lenet5 } from './lenet5';
 
 const { values: a } = parseArgs({
   options: {
+    model: { type: 'string', default: 'lenet5' },
+    'per-channel': { type: 'boolean', default: false },
+    'fit-epochs': { type: 'string', default: '8' },
+    'fit-lr': { type: 'string', default: '1e-3' },
     batches: { type: 'string', default: '1250' },
     samples: { type: 'string', default: '1000' },
     'at-steps': { type: 'string', default: '10' },
@@ -40,13 +48,16 @@ const SEED = Number(a.seed);
 const BITS = a.bits!.split(',').map(Number);
 const METHODS = a.methods!.split(',') as RetrainMethod[];
 const LR = Number(a.lr);
+const PER_CHANNEL = a['per-channel']!;
+const FIT = { epochs: Number(a['fit-epochs']), learningRate: Number(a['fit-lr']), seed: SEED };
+if (a.model !== 'lenet5' && a.model !== 'mnist-cnn') throw new Error(`expected --model lenet5 or mnist-cnn, got ${a.model}`);
 const EPS = [0.1, 0.3];
 const EVAL_BATCH = 100;
 const command = `node scripts/run-ts.mjs scripts/retrain-results.ts ${process.argv.slice(2).join(' ')}`.trim();
 
 interface Row { model: string; bits: string; method: string; trainSeconds: number | null; stepSeconds?: number; acc: Record<string, number> }
 /** One measured run, saved as JSON so that the doc can be re-rendered without re-measuring. */
-interface Run { command: string; seconds: number; machine: string; rows: Row[] }
+interface Run { command: string; seconds: number; machine: string; rows: Row[]; floatModel?: string }
 const SAVED = 'node_modules/.cache/qaudit/retrain-results.json';
 const COLUMNS = ['clean', 'fgsm@0.1', 'fgsm@0.3', 'pgd@0.1', 'pgd@0.3', 'transfer@0.1', 'transfer@0.3'];
 
@@ -54,9 +65,19 @@ const t0 = Date.now();
 const secs = (since: number) => (Date.now() - since) / 1000;
 const log = (m: string) => console.log(`[${secs(t0).toFixed(0)} s] ${m}`);
 
-async function loadFloat(): Promise<Model> {
-  const json = JSON.parse(await readFile('examples/mnist-cnn/model.json', 'utf8'));
-  return loadLayersModel(json, new Map([['weights.bin', new Uint8Array(await readFile('examples/mnist-cnn/weights.bin'))]]));
+/** The float model and the sentence that names it in the doc (with a hash of its weights, so a rerun can check it got the same model). */
+async function loadFloat(train: Dataset): Promise<{ model: Model; description: string }> {
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 16);
+  if (a.model === 'mnist-cnn') {
+    const json = JSON.parse(await readFile('examples/mnist-cnn/model.json', 'utf8'));
+    const bin = new Uint8Array(await readFile('examples/mnist-cnn/weights.bin'));
+    return { model: loadLayersModel(json, new Map([['weights.bin', bin]])), description: `the shipped examples/mnist-cnn (weights.bin sha256 ${sha(bin)}...)` };
+  }
+  const start = Date.now();
+  const { model, cached, dir } = await lenet5(train, FIT, log);
+  log(`lenet5 ${cached ? 'loaded from' : `trained in ${secs(start).toFixed(0)} s and saved to`} ${dir}`);
+  const bin = new Uint8Array(await readFile(`${dir}/weights.bin`));
+  return { model, description: `${LENET5_DESCRIPTION}, trained by this script (scripts/lenet5.ts: He-uniform init from seed ${FIT.seed}, Adam lr ${FIT.learningRate}, ${FIT.epochs} epochs of batch 32 on the training split; cached in ${dir}, weights.bin sha256 ${sha(bin)}...)` };
 }
 
 /** Transfer adversarials (PGD on the float model, 40 x 0.01, random start), crafted once per eps, exactly as the transfer attack does. */
@@ -117,8 +138,8 @@ if (a.render) {
 
 async function measure(): Promise<Run> {
   await startNodeEngine();
-  const float = await loadFloat();
   const { train: trainRaw, test: testRaw } = loadBuiltinMnist();
+  const { model: float, description } = await loadFloat(fitToModel(trainRaw, [28, 28, 1], 10));
   const trainSet = fitToModel(trainRaw, float.inputShape, float.numClasses);
   const testSet = fitToModel(take(testRaw, SAMPLES), float.inputShape, float.numClasses);
   log(`float model loaded; train ${trainSet.shape[0]}, test subset ${testSet.shape[0]}`);
@@ -133,7 +154,7 @@ async function measure(): Promise<Run> {
   };
   add(float, 'float', '32', 'none (trained float)', null);
   
-  const base = { seed: SEED, epochs: Math.ceil(BATCHES / Math.ceil(trainSet.shape[0] / 32)), maxBatches: BATCHES, batchSize: 32, batchesPerStep: 8, optimizer: { name: 'adam' as const, learningRate: LR }, adversarial: AT };
+  const base = { seed: SEED, epochs: Math.ceil(BATCHES / Math.ceil(trainSet.shape[0] / 32)), maxBatches: BATCHES, batchSize: 32, batchesPerStep: 8, perChannel: PER_CHANNEL, optimizer: { name: 'adam' as const, learningRate: LR }, adversarial: AT };
   // at-then-quantize trains the float model once; both bit widths quantize the same AT model.
   const atJob = METHODS.includes('at-then-quantize') ? train(float, trainSet, { ...base, method: 'at-then-quantize', bits: 2 }) : undefined;
   const atFloat = atJob && shadowModel(atJob.state, float);
@@ -146,13 +167,13 @@ async function measure(): Promise<Run> {
       q.dispose();
     }
     if (!atJob || !atFloat) continue;
-    const q = atFloat.quantize(bits);
+    const q = atFloat.quantize(bits, { perChannel: PER_CHANNEL });
     add(q, `w${bits}`, String(bits), 'at-then-quantize', atJob.seconds);
     q.dispose();
   }
   log('done');
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, tfjs wasm SIMD backend (one thread)`;
-  return { command, seconds: secs(t0), machine, rows };
+  return { command, seconds: secs(t0), machine, rows, floatModel: description };
 }
 
 
@@ -184,7 +205,8 @@ function section(run: Run): string {
     '',
     table(rs),
     '',
-    `Accuracy in % on the first ${SAMPLES} samples of the built-in MNIST test split (class-interleaved). Float model: examples/mnist-cnn.`,
+    `Accuracy in % on the first ${SAMPLES} samples of the built-in MNIST test split (class-interleaved). Float model: ${run.floatModel ?? 'examples/mnist-cnn'}.`,
+    `Quantizer (METHOD.md): symmetric uniform, s = max|W| / (2^(k-1) - 1), ${PER_CHANNEL ? 'one scale per output channel (`perChannel: true`)' : 'one scale per tensor (the default)'}; kernels only, biases float. Every wN row (plain quantization and every retraining) uses this quantizer.`,
     `Budget per method: ${BATCHES} mini-batches of 32 (${(BATCHES / 250).toFixed(1)} epochs of the 7996-sample training split), Adam lr ${LR}, seed ${SEED}.`,
     `Adversarial training (pgd-at, at-then-quantize): PGD eps ${AT.eps}, ${AT.steps} steps of ${AT.stepSize}, random start; eps (and the PGD step) ramped linearly from 0 over the first ${AT.warmup * 100}% of the batches (\`adversarial.warmup\`).`,
     `Optimizer: Adam (lr ${LR}, cosine decay to 0 over the budget), batch 32, 8 batches per resumable step; boundary samples: PGD eps 0.1, 5 steps of 0.025 on the float model, bisection to 1/255; lambdaB = lambdaD = 1, T = 4.`,
