@@ -1,30 +1,21 @@
 // Drives one retraining job through its steps on any JobExecutor: prepare, the training steps (checkpointed to
 // the store after each), finish, the two closing audits (as audit jobs of their own), report. Runtime-neutral.
 import { EngineError } from '../engine/errors';
-import { cancelRequested, failJob, markCanceled } from './audit';
 import type { AuditDeps } from './audit';
 import type { JobExecutor } from './executor';
-import { errorInfo, isFinished, readRecord, updateRecord, withRetry } from './record';
+import { readRecord, updateRecord, withRetry } from './record';
 import { finishRetrain, prepareRetrain, recordTrainingStep } from './retrain';
 import { retrainReportStep } from './retrain-report';
-import { runAuditJob } from './runner';
+import { Canceled, runAuditJob, settleJob } from './runner';
 import type { RunOptions } from './runner';
 import type { JobRecord } from './types';
 
-class Canceled extends Error {
-  override readonly name = 'JobCanceled';
-}
-
 /** Runs the job to a finished record (succeeded, failed or canceled); never throws for a failure of the job. */
-export async function runRetrainJob(jobId: string, deps: AuditDeps, executor: JobExecutor, opts: RunOptions = {}): Promise<JobRecord> {
-  const retry = <T>(f: () => Promise<T>) => withRetry(f, opts.retry);
-  const first = await retry(() => readRecord(deps.store, jobId));
-  if (!first || isFinished(first)) return first as JobRecord;
-  const checkCancel = async () => {
-    if (opts.canceled?.() === true || (await retry(() => cancelRequested(deps.store, jobId)))) throw new Canceled();
-  };
-  try {
-    await checkCancel();
+export function runRetrainJob(jobId: string, deps: AuditDeps, executor: JobExecutor, opts: RunOptions = {}): Promise<JobRecord> {
+  return settleJob(jobId, deps, executor, opts, async (retry, isCanceled) => {
+    const checkCancel = async () => {
+      if (await isCanceled()) throw new Canceled();
+    };
     const { request, inputs, latest, total } = await retry(() => prepareRetrain(jobId, deps));
     if (latest.state.batches < latest.state.plannedBatches) {
       await executor.openRetrain(jobId, inputs);
@@ -42,16 +33,7 @@ export async function runRetrainJob(jobId: string, deps: AuditDeps, executor: Jo
     const { audits } = await retry(() => finishRetrain(jobId, deps, request));
     await runClosingAudits(jobId, audits, deps, executor, opts, checkCancel);
     await retry(() => retrainReportStep(jobId, deps));
-  } catch (e) {
-    const info = errorInfo(e);
-    if (info.code === 'internal_error') opts.log?.(`job ${jobId} failed`, e);
-    await retry(() => (e instanceof Canceled ? markCanceled(deps.store, jobId) : failJob(deps.store, jobId, info)));
-  } finally {
-    await executor.close(jobId);
-  }
-  const record = (await retry(() => readRecord(deps.store, jobId)))!;
-  await opts.onEvent?.({ type: 'finished', jobId, record });
-  return record;
+  });
 }
 
 /** The before and after audits, one after the other; their chunk progress is the job's progress. */

@@ -23,24 +23,27 @@ export interface RunOptions {
   log?: (message: string, error: unknown) => void;
 }
 
-class Canceled extends Error {
+export class Canceled extends Error {
   override readonly name = 'JobCanceled';
 }
 
-/** Runs the job to a finished record (succeeded, failed or canceled); never throws for a failure of the job. */
-export async function runAuditJob(jobId: string, deps: AuditDeps, executor: ChunkExecutor, opts: RunOptions = {}): Promise<JobRecord> {
-  const first = await withRetry(() => readRecord(deps.store, jobId), opts.retry);
+type Retry = <T>(f: () => Promise<T>) => Promise<T>;
+
+/**
+ * The frame of every job run: skips a finished job, runs `body`, turns a cancel or a failure into the record's
+ * state (never throws for a failure of the job), frees the executor, and returns the finished record.
+ */
+export async function settleJob(
+  jobId: string, deps: AuditDeps, executor: { close(jobId: string): Promise<void> }, opts: RunOptions,
+  body: (retry: Retry, isCanceled: () => Promise<boolean>) => Promise<void>,
+): Promise<JobRecord> {
+  const retry: Retry = (f) => withRetry(f, opts.retry);
+  const first = await retry(() => readRecord(deps.store, jobId));
   if (!first || isFinished(first)) return first as JobRecord;
-  const retry = <T>(f: () => Promise<T>) => withRetry(f, opts.retry);
   const isCanceled = async () => opts.canceled?.() === true || (await retry(() => cancelRequested(deps.store, jobId)));
   try {
     if (await isCanceled()) throw new Canceled();
-    const { plan, inputs } = await retry(() => prepare(jobId, deps));
-    const done = await retry(() => finishedChunks(plan, deps.store));
-    await retry(() => markRunning(deps.store, plan, done));
-    await executor.open(jobId, inputs, plan.settings);
-    await runChunks(plan, done, deps, executor, { ...opts, isCanceled });
-    await retry(() => reportStep(plan, deps));
+    await body(retry, isCanceled);
   } catch (e) {
     const info = errorInfo(e);
     if (info.code === 'internal_error') opts.log?.(`job ${jobId} failed`, e);
@@ -51,6 +54,18 @@ export async function runAuditJob(jobId: string, deps: AuditDeps, executor: Chun
   const record = (await retry(() => readRecord(deps.store, jobId)))!;
   await opts.onEvent?.({ type: 'finished', jobId, record });
   return record;
+}
+
+/** Runs the audit to a finished record (succeeded, failed or canceled); never throws for a failure of the job. */
+export function runAuditJob(jobId: string, deps: AuditDeps, executor: ChunkExecutor, opts: RunOptions = {}): Promise<JobRecord> {
+  return settleJob(jobId, deps, executor, opts, async (retry, isCanceled) => {
+    const { plan, inputs } = await retry(() => prepare(jobId, deps));
+    const done = await retry(() => finishedChunks(plan, deps.store));
+    await retry(() => markRunning(deps.store, plan, done));
+    await executor.open(jobId, inputs, plan.settings);
+    await runChunks(plan, done, deps, executor, { ...opts, isCanceled });
+    await retry(() => reportStep(plan, deps));
+  });
 }
 
 /** Pulls chunks from one queue into `executor.concurrency` lanes; the first failure stops every lane. */

@@ -1,5 +1,6 @@
 // The contract between the HTTP layer and the job drivers: a job's record (stored as JSON) and the driver
 // that runs it (a Cloudflare Workflow on Workers, an in-process runner with worker threads on Node).
+import type { StepMetrics } from '../engine/train/state';
 export type JobKind = 'audit' | 'retrain';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
 
@@ -69,17 +70,8 @@ export interface RetrainRequest {
 /** Where a retraining job is; `progress` counts training steps, then audit chunks. */
 export type RetrainPhase = 'queued' | 'training' | 'auditing' | 'reporting' | 'done';
 
-/** One training step's means (src/engine/train/state.ts StepMetrics): one point of the loss curve. */
-export interface LossPoint {
-  step: number;
-  batches: number;
-  samples: number;
-  loss: number;
-  ce: number;
-  boundary?: number;
-  distill?: number;
-  bracketed?: number;
-}
+/** One training step's means: one point of the loss curve. */
+export type LossPoint = StepMetrics;
 
 /** What a retraining job's record carries besides the common fields. */
 export interface RetrainDetail {

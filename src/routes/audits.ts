@@ -5,7 +5,7 @@ import type { Store } from '../storage/store';
 import { subApp, type ResolvedDeps } from './deps';
 import { listJobs, readJob } from './jobs';
 import { ProblemError } from './problem';
-import { AuditId, AuditListSchema, AuditRequestSchema, AuditSchema, IdParam, problems } from './schemas';
+import { AuditListSchema, ListQuery, AuditRequestSchema, AuditSchema, IdParam, problems } from './schemas';
 import { presentAudit, startAudit } from './start';
 
 const create = createRoute({
@@ -25,10 +25,7 @@ const list = createRoute({
   summary: 'List audits (ordered by id, not by time)',
   description: 'Needs an API key like a write (loopback only when none are configured): ids are capabilities, so only key holders may enumerate them.',
   request: {
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: AuditId.optional().openapi({ description: 'The `next` of the previous page' }),
-    }),
+    query: ListQuery,
   },
   responses: {
     200: { description: 'A page of audits', content: { 'application/json': { schema: AuditListSchema } } },

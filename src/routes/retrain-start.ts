@@ -5,12 +5,12 @@ import { AuditSettingsSchema, type AuditSettings } from '../engine/audit/setting
 import { EngineError } from '../engine/errors';
 import { resolveRetrainConfig, RETRAIN_METHODS, type RetrainConfig } from '../engine/train/config';
 import type { JobRecord, RetrainRequest } from '../jobs/types';
-import { keys, newId } from '../storage/keys';
+import { newId } from '../storage/keys';
 import type { ResolvedDeps } from './deps';
 import { checkFit, MNIST_TRAIN_SAMPLES, storedModelSummary } from './ingest';
 import { ProblemError } from './problem';
 import { DataRef, Sha256 } from './schemas';
-import { auditWork, encodeRecord } from './start';
+import { auditWork, queueJob } from './start';
 
 /** The closing audit unless the request says otherwise: white-box FGSM and PGD at the default epsilons. */
 export const DEFAULT_RETRAIN_AUDIT = { attacks: ['fgsm', 'pgd'], limit: 100 } as const;
@@ -90,15 +90,7 @@ export async function startRetrain(deps: ResolvedDeps, body: RetrainBody): Promi
     progress: { done: 0, total: Math.ceil(batches / config.batchesPerStep) }, request: request as unknown as Record<string, unknown>,
     retrain: { phase: 'queued', loss: [] },
   };
-  await deps.store.put(keys.jobState(id), encodeRecord(record), { contentType: 'application/json', ifNoneMatch: '*' });
-  try {
-    await deps.driver.start(id, 'retrain');
-  } catch {
-    const failed: JobRecord = { ...record, status: 'failed', finishedAt: new Date(deps.now()).toISOString(), error: { code: 'start_failed', message: 'expected the job runner to accept the retraining job, got a refusal' } };
-    await deps.store.put(keys.jobState(id), encodeRecord(failed), { contentType: 'application/json' });
-    throw new ProblemError(503, 'runner_unavailable', 'expected the job runner to accept the retraining job, got a refusal; retry later', undefined, { 'retry-after': '10' });
-  }
-  return record;
+  return queueJob(deps, record);
 }
 
 export const retrainLinks = (id: string, audits?: { before: string; after: string }) => ({

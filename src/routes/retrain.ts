@@ -4,7 +4,7 @@ import { subApp, type ResolvedDeps } from './deps';
 import { listJobs, readJob } from './jobs';
 import { ProblemError } from './problem';
 import { RetrainBodySchema, presentRetrain, startRetrain } from './retrain-start';
-import { AuditId, IdParam, JobStatusSchema, Sha256, problems } from './schemas';
+import { AuditId, IdParam, JobStatusSchema, ListQuery, Sha256, problems } from './schemas';
 
 const LossPointSchema = z.object({
   step: z.int(), batches: z.int(), samples: z.int(), loss: z.number(), ce: z.number(),
@@ -48,10 +48,7 @@ const list = createRoute({
   summary: 'List retraining jobs (ordered by id, not by time)',
   description: 'Needs an API key like a write (loopback only when none are configured): ids are capabilities, so only key holders may enumerate them.',
   request: {
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: AuditId.optional().openapi({ description: 'The `next` of the previous page' }),
-    }),
+    query: ListQuery,
   },
   responses: {
     200: { description: 'A page of jobs', content: { 'application/json': { schema: z.object({ items: z.array(RetrainJobSchema), next: z.string().optional() }).openapi('RetrainJobList') } } },

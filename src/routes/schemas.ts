@@ -66,6 +66,12 @@ export const AuditRequestSchema = z.object({
   ...settingsShape,
 }).strict().openapi('AuditRequest');
 
+/** A page of a job listing: ordered by id; `cursor` is the `next` of the previous page. */
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: AuditId.optional().openapi({ description: 'The `next` of the previous page' }),
+});
+
 export const JobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']);
 export const AuditLinksSchema = z.object({
   self: z.string(), report: z.string(), reportHtml: z.string(), junit: z.string(), attestation: z.string(),

@@ -64,13 +64,19 @@ export async function startAudit(deps: ResolvedDeps, body: { model: string; data
     id, kind: 'audit', status: 'queued', createdAt: new Date(deps.now()).toISOString(),
     progress: { done: 0, total }, request: request as unknown as Record<string, unknown>,
   };
-  await deps.store.put(keys.jobState(id), encodeRecord(record), { contentType: 'application/json', ifNoneMatch: '*' });
+  return queueJob(deps, record);
+}
+
+/** Writes a new job's record and hands it to the driver; a refusal marks it failed and answers 503. */
+export async function queueJob(deps: ResolvedDeps, record: JobRecord): Promise<JobRecord> {
+  const noun = record.kind === 'audit' ? 'the audit' : 'the retraining job';
+  await deps.store.put(keys.jobState(record.id), encodeRecord(record), { contentType: 'application/json', ifNoneMatch: '*' });
   try {
-    await deps.driver.start(id, 'audit');
+    await deps.driver.start(record.id, record.kind);
   } catch {
-    const failed: JobRecord = { ...record, status: 'failed', finishedAt: new Date(deps.now()).toISOString(), error: { code: 'start_failed', message: 'expected the job runner to accept the audit, got a refusal' } };
-    await deps.store.put(keys.jobState(id), encodeRecord(failed), { contentType: 'application/json' });
-    throw new ProblemError(503, 'runner_unavailable', 'expected the job runner to accept the audit, got a refusal; retry later', undefined, { 'retry-after': '10' });
+    const failed: JobRecord = { ...record, status: 'failed', finishedAt: new Date(deps.now()).toISOString(), error: { code: 'start_failed', message: `expected the job runner to accept ${noun}, got a refusal` } };
+    await deps.store.put(keys.jobState(record.id), encodeRecord(failed), { contentType: 'application/json' });
+    throw new ProblemError(503, 'runner_unavailable', `expected the job runner to accept ${noun}, got a refusal; retry later`, undefined, { 'retry-after': '10' });
   }
   return record;
 }
