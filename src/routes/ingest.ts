@@ -2,6 +2,7 @@
 import { sha256Hex } from '../attest/encoding';
 import { modelDigest } from '../storage/digest';
 import { datasetFromNpz, fitToModel } from '../engine/data/dataset';
+import { NPZ_MAX_TOTAL_BYTES } from '../engine/data/npz';
 import { MNIST_SHAPE } from '../engine/data/mnist';
 import type { Dataset } from '../engine/data/types';
 import { loadLayersModel } from '../engine/model/load';
@@ -103,8 +104,12 @@ function describe(ds: Dataset): DatasetInfo {
   return { samples: n, shape: ds.flat ? [w * c] : [h, w, c], dtype: ds.x instanceof Uint8Array ? 'uint8' : 'float32', classes };
 }
 
+/** Uncompressed bytes an uploaded .npz may inflate to: a multiple of what was sent, so a small upload cannot make a large allocation. */
+export const npzInflateLimit = (sent: number) => Math.min(NPZ_MAX_TOTAL_BYTES, NPZ_INFLATE_RATIO * sent + 1024 * 1024);
+export const NPZ_INFLATE_RATIO = 16;
+
 export async function ingestDataset(store: Store, bytes: Uint8Array): Promise<{ id: string; created: boolean; info: DatasetInfo }> {
-  const info = describe(datasetFromNpz(bytes, 'upload'));
+  const info = describe(datasetFromNpz(bytes, 'upload', { maxTotalBytes: npzInflateLimit(bytes.length) }));
   const id = await sha256Hex(bytes);
   const { written } = await store.putIfAbsent(keys.dataset(id), bytes, { contentType: 'application/octet-stream' });
   return { id, created: written, info };

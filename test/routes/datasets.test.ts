@@ -26,6 +26,18 @@ describe('/v1/datasets', () => {
     expect(await (await t.req(`/v1/datasets/${body.id}`)).json()).toMatchObject({ samples: 20, classes: 10 });
   });
 
+  it('refuses an .npz that would inflate to more than 16 times the bytes sent (422), and stores nothing', async () => {
+    const t = await makeApp();
+    // 2000 blank 28x28 images: 1.5 MiB of zeros, deflated to a few KiB.
+    const blank = datasetToNpz({ name: 'blank', x: new Uint8Array(2000 * 784), y: new Int32Array(2000), shape: [2000, 28, 28, 1] }, { compress: true });
+    expect(16 * blank.length + 1024 * 1024).toBeLessThan(2000 * 784);
+    const p = await problem(await t.req('/v1/datasets', octet(blank)));
+    expect(p).toMatchObject({ status: 422, code: 'limit_exceeded' });
+    expect((await t.store.list('datasets/')).keys).toEqual([]);
+    // The same images uncompressed are accepted: the bound follows what was sent.
+    expect((await t.req('/v1/datasets', octet(datasetToNpz({ name: 'blank', x: new Uint8Array(2000 * 784), y: new Int32Array(2000), shape: [2000, 28, 28, 1] })))).status).toBe(201);
+  });
+
   it('runs an audit on an uploaded data set that fits the model', async () => {
     const t = await makeApp();
     const { id: data } = await (await t.req('/v1/datasets', octet(npz(8)))).json() as { id: string };
