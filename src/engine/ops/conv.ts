@@ -1,7 +1,7 @@
 // conv2d whose gradients are plain forward Conv2D calls (wasm lacks Conv2DBackpropFilter and its
 // Conv2DBackpropInput is ~10x slower than the equivalent Conv2D; see PLATFORM.md).
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedAttrMap, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import { runOp, type OpSpec } from './kernel';
 
 export type Padding = 'valid' | 'same';
@@ -82,8 +82,41 @@ const conv2dSpec: OpSpec = {
   }),
 };
 
-/** NHWC conv, filter [kh, kw, cin, cout]; forward is the stock Conv2D kernel. */
-export function conv2d(x: Tensor4D, w: Tensor4D, strides: [number, number], pad: Padding): Tensor4D {
+/** Activations the stock FusedConv2D applies in its output loop (XNNPACK clamps) that the gradient below knows. */
+export type FusedActivation = 'linear' | 'relu';
+
+/** dL/d(pre-activation): relu passes dy where its output is positive (y > 0 exactly when the input was). */
+function preActivationGrad(dy: Tensor, y: Tensor, activation: unknown): Tensor {
+  return activation === 'relu' ? tf.mul(dy, tf.step(y)) : dy;
+}
+
+const fusedConv2dSpec: OpSpec = {
+  name: 'QauditFusedConv2D',
+  stock: 'FusedConv2D',
+  inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
+  grad: (dy, [x, w, y], attrs) => {
+    // Made here, not in a thunk: tfjs runs each thunk in its own tidy, which would free it for the next one.
+    const pre = preActivationGrad(dy, y!, attrs.activation) as Tensor4D;
+    return {
+      x: () => convInputGrad(pre, w as Tensor4D, x!.shape, attrs),
+      filter: () => convFilterGrad(x as Tensor4D, pre, w!.shape, attrs),
+      bias: () => tf.sum(pre, [0, 1, 2]),
+    };
+  },
+};
+
+/**
+ * NHWC conv, filter [kh, kw, cin, cout]. Without `fused`, the stock Conv2D kernel. With it, the stock FusedConv2D:
+ * bias and activation inside the conv's output loop, which on wasm saves a broadcasting Add (~5x slower there than a
+ * same-shape Add) and a Relu per call, and their gradient kernels.
+ */
+export function conv2d(
+  x: Tensor4D, w: Tensor4D, strides: [number, number], pad: Padding,
+  fused?: { bias?: Tensor1D; activation?: FusedActivation },
+): Tensor4D {
   const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1] };
-  return runOp<Tensor4D>(conv2dSpec, { x, filter: w }, attrs);
+  if (!fused) return runOp<Tensor4D>(conv2dSpec, { x, filter: w }, attrs);
+  const inputs: NamedTensorMap = fused.bias ? { x, filter: w, bias: fused.bias } : { x, filter: w };
+  return runOp<Tensor4D>(fusedConv2dSpec, inputs, { ...attrs, activation: fused.activation ?? 'linear', leakyreluAlpha: 0 });
 }

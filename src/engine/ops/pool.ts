@@ -1,4 +1,5 @@
-// maxPool / avgPool with mask-based gradients. wasm's MaxPoolGrad is slow and picks the LAST max
+// maxPool / avgPool with their own gradients: on wasm a JS loop over the heap (heap.ts); elsewhere, and as its
+// test reference, mask-based gradients from stock ops. wasm's MaxPoolGrad is slow and picks the LAST max
 // of a window; its MaxPoolWithArgmax returns garbage for all-negative windows: neither is used.
 // Measured on wasm: resizeNearestNeighbor, maxPool, step and same-shape arithmetic are fast;
 // tf.slice at an offset, tf.stridedSlice and 6-D slices are 50-1000x slower, so the common case
@@ -7,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { runOp, type OpSpec } from './kernel';
 import type { Padding } from './conv';
+import { avgPoolGradHeap, maxPoolGradHeap, onWasmHeap } from './heap';
 
 type PoolInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
 
@@ -84,6 +86,11 @@ function cropTo(canvas: Tensor4D, g: PoolInfo): Tensor4D {
  * activations that quantized weights produce. Padding never wins (it is -Infinity).
  */
 export function maxPoolGrad(dy: Tensor4D, x: Tensor4D, y: Tensor4D, attrs: NamedAttrMap): Tensor4D {
+  return onWasmHeap() ? maxPoolGradHeap(dy, x, y, attrs) : maxPoolGradOps(dy, x, y, attrs);
+}
+
+/** maxPoolGrad from stock tfjs ops (any backend): the reference the wasm heap kernel is tested against. */
+export function maxPoolGradOps(dy: Tensor4D, x: Tensor4D, y: Tensor4D, attrs: NamedAttrMap): Tensor4D {
   const g = geometry(x.shape, attrs);
   return tiles(g) ? maxPoolGradTiled(dy, x, y, g) : maxPoolGradGeneral(dy, x, y, g);
 }
@@ -132,6 +139,11 @@ function maxPoolGradGeneral(dy: Tensor4D, x: Tensor4D, y: Tensor4D, g: PoolInfo)
 
 /** Gradient of average pooling: dy / (in-bounds elements of the window) spread over the window. */
 export function avgPoolGrad(dy: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
+  return onWasmHeap() ? avgPoolGradHeap(dy, xShape, attrs) : avgPoolGradOps(dy, xShape, attrs);
+}
+
+/** avgPoolGrad from stock tfjs ops (any backend): the reference the wasm heap kernel is tested against. */
+export function avgPoolGradOps(dy: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   const g = geometry(xShape, attrs);
   const share = tf.mul(dy, inverseCounts(g)) as Tensor4D;
   if (tiles(g)) return cropTo(upsample(share, g), g);
