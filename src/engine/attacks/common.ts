@@ -57,6 +57,7 @@ export interface LossGrad {
  * ctx.eot draws (Athalye et al. 2018, EOT), draw e keyed by [...key, e].
  */
 export function lossAndGrad(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: RunContext, key: Key): LossGrad {
+  if (ctx.eot === 1) return lossAndGradOnce(model, x, y, ctx, key);
   return tf.tidy(() => {
     let grad: tf.Tensor = tf.zerosLike(x);
     let loss: tf.Tensor = tf.zeros([x.shape[0]]);
@@ -78,6 +79,21 @@ export function lossAndGrad(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, c
       loss: tf.div(loss, ctx.eot) as tf.Tensor1D,
       logits: tf.div(logits, ctx.eot) as tf.Tensor2D,
     };
+  });
+}
+
+/** One draw: the gradient of the loss and its logits as they are (no sums or means over draws to build). */
+function lossAndGradOnce(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: RunContext, key: Key): LossGrad {
+  return tf.tidy(() => {
+    let z: tf.Tensor2D | undefined;
+    const { value, grad } = tf.valueAndGrad((xx: tf.Tensor) => {
+      z = tf.keep(query(model, xx as tf.Tensor4D, ctx, [...key, 0]));
+      return crossEntropy(z, y);
+    })(x);
+    // z was kept so it outlives the gradient's own scope; a clone (same data, no copy) is owned by this tidy.
+    const logits = tf.clone(z!);
+    z!.dispose();
+    return { grad: grad as tf.Tensor4D, loss: value as tf.Tensor1D, logits };
   });
 }
 

@@ -41,8 +41,12 @@ function applyLayer(x: tf.Tensor, l: LayerSpec, w: tf.NamedTensorMap): tf.Tensor
       return activate(dense(x as tf.Tensor2D, weight(w, `${l.name}/kernel`) as tf.Tensor2D, b), l.activation);
     }
     case 'conv2d': {
-      const y = conv2d(x as tf.Tensor4D, weight(w, `${l.name}/kernel`) as tf.Tensor4D, l.strides, l.padding);
-      return activate(l.useBias ? tf.add(y, weight(w, `${l.name}/bias`)) : y, l.activation);
+      const kernel = weight(w, `${l.name}/kernel`) as tf.Tensor4D;
+      const bias = l.useBias ? (weight(w, `${l.name}/bias`) as tf.Tensor1D) : undefined;
+      // Bias and ReLU fused into the conv's output loop: one kernel instead of three, forward and backward.
+      if (l.activation === 'relu' || l.activation === 'linear') return conv2d(x as tf.Tensor4D, kernel, l.strides, l.padding, { bias, activation: l.activation });
+      const y = conv2d(x as tf.Tensor4D, kernel, l.strides, l.padding);
+      return activate(bias ? tf.add(y, bias) : y, l.activation);
     }
     case 'pool':
       return (l.op === 'max' ? maxPool : avgPool)(x as tf.Tensor4D, l.poolSize, l.strides, l.padding);
