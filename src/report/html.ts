@@ -64,9 +64,13 @@ const SECTIONS: [string, string, (r: Report, o: RenderOptions) => string][] = [
 
 /** The full report page as one HTML string. */
 export function renderReportHtml(report: Report, opts: RenderOptions = {}): string {
-  const title = `qaudit report${opts.id ? ` ${opts.id}` : ''}`;
-  const nav = SECTIONS.map(([id, h]) => `<li><a href="#${id}">${e(h)}</a></li>`).join('');
-  const body = SECTIONS.map(([id, h, f]) => `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${e(h)}</h2>\n${f(report, opts)}\n</section>`).join('\n');
+  return renderPage(`qaudit report${opts.id ? ` ${opts.id}` : ''}`, SECTIONS.map(([id, h, f]) => [id, h, () => f(report, opts)]));
+}
+
+/** A report page: title, a table of contents, then one section per [id, heading, body]; inline CSS only. */
+export function renderPage(title: string, sections: [string, string, () => string][]): string {
+  const nav = sections.map(([id, h]) => `<li><a href="#${id}">${e(h)}</a></li>`).join('');
+  const body = sections.map(([id, h, f]) => `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${e(h)}</h2>\n${f()}\n</section>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${e(title)}</title>

@@ -3,7 +3,7 @@
 import type { Report } from '../engine/audit/report';
 import type { RetrainReport } from '../jobs/types';
 import { escapeHtml as e, pct } from './escape';
-import { REPORT_CSS, type SignatureInfo } from './html';
+import { renderPage, type SignatureInfo } from './html';
 import { renderLossChart } from './loss';
 import { table } from './sections';
 import { renderChart, renderLegend, type Series } from './svg';
@@ -114,18 +114,5 @@ export function renderRetrainReportHtml(r: RetrainReport, before: Report, after:
     ['signature', 'Signature', () => signatureSection(r, opts)],
     ['settings', 'Settings to reproduce', () => settingsSection(r)],
   ];
-  const title = `qaudit retraining report ${jobId}`;
-  const nav = sections.map(([id, h]) => `<li><a href="#${id}">${e(h)}</a></li>`).join('');
-  const body = sections.map(([id, h, f]) => `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${e(h)}</h2>\n${f()}\n</section>`).join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)}</title>
-<style>${REPORT_CSS}</style>
-</head><body>
-<header><h1>${e(title)}</h1><nav aria-label="Sections"><ul>${nav}</ul></nav></header>
-<main>
-${body}
-</main>
-</body></html>
-`;
+  return renderPage(`qaudit retraining report ${jobId}`, sections);
 }
