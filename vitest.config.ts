@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { fileURLToPath } from 'node:url';
+import { workerBindings } from './test/worker/_env';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -18,10 +19,18 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
-        resolve: { alias: [{ find: /^(\.\.\/)+wasm$/, replacement: here('./test/wasm.workers.ts') }] },
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: workerBindings() } })],
+        resolve: {
+          alias: [
+            { find: /^(\.\.\/)+wasm$/, replacement: here('./test/wasm.workers.ts') },
+            // As in wrangler.toml: the SDK's browser XML parser needs DOMParser, which workerd lacks.
+            { find: /^@aws-sdk\/xml-builder$/, replacement: here('./node_modules/@aws-sdk/xml-builder/dist-cjs/index.js') },
+          ],
+        },
         test: {
           name: 'workerd',
+          // A real S3 server for the Worker's jobs (test/worker/jobs.test.ts).
+          globalSetup: ['test/worker/_s3-global.ts'],
           include: ['test/engine/**/*.test.ts', 'test/attest/**/*.test.ts', 'test/worker/**/*.test.ts'],
         },
       },

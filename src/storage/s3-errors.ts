@@ -13,13 +13,15 @@ const NETWORK_CODES = new Set([
   'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'AbortError', 'NetworkingError']);
+/** workerd's fetch fails on a dropped or garbled connection with a plain Error whose message says so. */
+const WORKERD_NETWORK = /network connection lost|disconnected|premature EOF|invalid response status line|^internal error; reference/i;
 
 function codeFor(e: SdkErrorLike): StorageErrorCode {
   const status = e.$metadata?.httpStatusCode;
   if (status === undefined) {
     // No HTTP answer: the request never completed (refused, reset, timed out; on Workers fetch throws a TypeError).
     const network = NETWORK_CODES.has(e.code ?? '') || NETWORK_NAMES.has(e.name ?? '') ||
-      (e.name === 'TypeError' && e.$metadata !== undefined);
+      (e.name === 'TypeError' && e.$metadata !== undefined) || WORKERD_NETWORK.test(e.message ?? '');
     return network ? 'unavailable' : 'storage_failure';
   }
   if (status >= 500 || status === 429 || e.name === 'SlowDown') return 'unavailable';

@@ -20,19 +20,22 @@ describe('Worker entry', () => {
     expect(doc.openapi).toBe('3.1.0');
   });
 
-  it('publishes an empty key set when no SIGNING_KEY is configured', async () => {
-    expect(await (await SELF.fetch(`${BASE}/v1/keys`)).json()).toEqual({ keys: [] });
+  it('publishes the public half of the SIGNING_KEY binding, never its private part', async () => {
+    const jwks = await (await SELF.fetch(`${BASE}/v1/keys`)).json() as { keys: Record<string, string>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
+    expect(jwks.keys[0]!.d).toBeUndefined();
   });
 
-  it('answers errors as problem+json: bad id, unknown route, writes without API keys from a non-loopback caller', async () => {
+  it('answers errors as problem+json: bad id, unknown route, writes without an API key', async () => {
     const bad = await SELF.fetch(`${BASE}/v1/audits/nope`);
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toBe('application/problem+json');
     expect(await bad.json()).toMatchObject({ field: 'path.id', code: 'invalid_request' });
     expect((await SELF.fetch(`${BASE}/v2/nothing`)).status).toBe(404);
     const write = await SELF.fetch(`${BASE}/v1/audits`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'cf-connecting-ip': '203.0.113.5' } });
-    expect(write.status).toBe(403);
-    expect(await write.json()).toMatchObject({ code: 'forbidden' });
+    expect(write.status).toBe(401);
+    expect(await write.json()).toMatchObject({ code: 'unauthorized' });
   });
 });
 

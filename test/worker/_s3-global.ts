@@ -1,0 +1,18 @@
+// globalSetup of the workerd project: a real s3rver on the fixed loopback port the Worker's S3_* bindings name
+// (vitest.config.ts), seeded with the built-in MNIST splits as `npm run seed` does, removed afterwards.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { seedMnist } from '../../src/jobs/seed.node';
+import { startEmbeddedS3 } from '../../src/storage/embedded';
+import { WORKER_S3 } from './_env';
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const directory = await mkdtemp(join(tmpdir(), 'qaudit-worker-s3-'));
+  const s3 = await startEmbeddedS3({ directory, bucket: WORKER_S3.S3_BUCKET, port: WORKER_S3.port });
+  await seedMnist({ ...WORKER_S3, S3_ENDPOINT: s3.endpoint });
+  return async () => {
+    await s3.stop();
+    await rm(directory, { recursive: true, force: true });
+  };
+}
