@@ -9,8 +9,9 @@ import { WORKER_S3 } from './_env';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const directory = await mkdtemp(join(tmpdir(), 'qaudit-worker-s3-'));
-  const s3 = await startEmbeddedS3({ directory, bucket: WORKER_S3.S3_BUCKET, port: WORKER_S3.port });
-  await seedMnist({ ...WORKER_S3, S3_ENDPOINT: s3.endpoint });
+  const { port, ...vars } = WORKER_S3;
+  const s3 = await startEmbeddedS3({ directory, bucket: vars.S3_BUCKET, port });
+  await seedMnist({ ...vars, S3_ENDPOINT: s3.endpoint });
   return async () => {
     await s3.stop();
     await rm(directory, { recursive: true, force: true });
