@@ -16,6 +16,7 @@ export default defineConfig({
           // These run inside workerd only (they import cloudflare:test).
           exclude: ['test/worker/**'],
           server: { deps: { inline: [/@tensorflow/] } },
+          isolate: false,
         },
       },
       {
