@@ -62,7 +62,7 @@ export function errorInfo(e: unknown): { code: string; message: string } {
     return { code: x.code, message: x.message };
   }
   if (x?.name === 'JobCanceled') return { code: 'canceled', message: 'the job was canceled' };
-  return { code: 'internal_error', message: 'expected the audit to run, got an internal error (see the server log)' };
+  return { code: 'internal_error', message: 'expected the job to run, got an internal error (see the server log)' };
 }
 
 export interface RetryOptions {

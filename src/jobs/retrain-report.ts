@@ -73,6 +73,8 @@ export async function retrainReportStep(jobId: string, deps: AuditDeps, now = ()
   const envelope = await signStatement(statement, deps.signingKey);
   await deps.store.putIfAbsent(keys.report(jobId), bytes, { contentType: 'application/json' });
   if (!(await deps.store.head(keys.attestation(jobId)))) await deps.store.putIfAbsent(keys.attestation(jobId), toJsonBytes(envelope), { contentType: 'application/json' });
+  // The repaired model is stored: the checkpoints (shadow weights and optimizer state) are no longer needed.
+  for (const key of (await deps.store.list(keys.jobCheckpointsPrefix(jobId))).keys) await deps.store.delete(key);
   await updateRecord(deps.store, jobId, (r) => ({
     ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId: jobId, error: undefined,
     progress: { done: r.progress.total, total: r.progress.total }, retrain: { ...r.retrain!, phase: 'done' },

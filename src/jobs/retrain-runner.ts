@@ -44,6 +44,9 @@ async function runClosingAudits(
   const children = [['before', audits.before], ['after', audits.after]] as const;
   const totals = await Promise.all(children.map(async ([, id]) => (await readRecord(deps.store, id))?.progress.total ?? 0));
   const total = totals[0]! + totals[1]!;
+  // Chunks finish on several threads at once: parent-record writes are chained and never move progress back.
+  let writes = Promise.resolve();
+  let shown = -1;
   for (const [i, [which, id]] of children.entries()) {
     await checkCancel();
     const offset = i === 0 ? 0 : totals[0]!;
@@ -52,7 +55,10 @@ async function runClosingAudits(
       onEvent: async (e) => {
         if (e.type !== 'progress') return;
         const progress = { ...e.progress, done: offset + e.progress.done, total, current: `audit ${which}: ${e.progress.current ?? ''}`.trim() };
-        await withRetry(() => updateRecord(deps.store, jobId, (r) => (r.status === 'running' ? { ...r, progress } : r)), opts.retry);
+        if (progress.done <= shown) return;
+        shown = progress.done;
+        writes = writes.then(async () => { await withRetry(() => updateRecord(deps.store, jobId, (r) => (r.status === 'running' ? { ...r, progress } : r)), opts.retry); });
+        await writes;
         await opts.onEvent?.({ type: 'progress', jobId, progress });
       },
     });

@@ -158,8 +158,9 @@ export async function putModelBytes(store: Store, json: object, weights: Uint8Ar
   const modelJson = { ...json, weightsManifest: (json as { weightsManifest: { paths: string[] }[] }).weightsManifest.map((g) => ({ ...g, paths: [shardName] })) };
   const jsonBytes = toJsonBytes(modelJson);
   const sha = await modelDigest(jsonBytes, [weights]);
-  await store.putIfAbsent(keys.modelJson(sha), jsonBytes, { contentType: 'application/json' });
+  // Shard first: a model.json in the store means the model is whole (what uploads check too).
   await store.putIfAbsent(keys.modelShard(sha, 0), weights);
+  await store.putIfAbsent(keys.modelJson(sha), jsonBytes, { contentType: 'application/json' });
   return sha;
 }
 
@@ -184,6 +185,9 @@ export async function finishRetrain(jobId: string, deps: AuditDeps, request: Ret
       q.dispose();
     }
     const audits = await childAuditIds(jobId);
+    // The job names its audits (and has its final loss point, which a step retried after its checkpoint write
+    // may not have recorded) before they exist, so a restart never takes them for jobs of their own.
+    await patchDetail(deps.store, jobId, () => ({ detail: { phase: 'auditing', repairedModel: repaired, audits, loss: lossCurve(latest!.state) } }));
     const settings = parseSettings({ ...request.audit, bits: [config.bits] });
     const evalData = await loadDataset(deps.store, request.evalDataset, deps.builtin, 'mnist-test');
     const children: [string, string, number | null][] = [[audits.before, request.model, original.summary.bits], [audits.after, repaired, repairedBits]];
@@ -194,7 +198,6 @@ export async function finishRetrain(jobId: string, deps: AuditDeps, request: Ret
       rec.progress.total = planAudit(settings, { modelBits: bits, dataSize: evalData.shape[0] }).length;
       await writeRecord(deps.store, rec);
     }
-    await patchDetail(deps.store, jobId, () => ({ detail: { phase: 'auditing', repairedModel: repaired, audits } }));
     return { repaired, audits };
   } finally {
     original.dispose();

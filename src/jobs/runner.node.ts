@@ -63,8 +63,10 @@ export class NodeJobDriver implements JobDriver {
     do {
       const page = await this.opts.store.list('jobs/', { cursor });
       for (const k of page.keys.filter((k) => k.endsWith('/state.json'))) {
-        const r = fromJsonBytes<JobRecord>((await this.opts.store.get(k))!);
-        if (r.status === 'queued' || r.status === 'running') found.push(r);
+        // One unreadable record (cut by a kill on a store that writes in place, or deleted since the listing)
+        // must not keep every other job from resuming.
+        const r = await readRecord(this.opts.store, k.split('/')[1]!).catch((e) => (this.opts.log?.(`record ${k} unreadable`, e), null));
+        if (r && (r.status === 'queued' || r.status === 'running')) found.push(r);
       }
       cursor = page.cursor;
     } while (cursor);

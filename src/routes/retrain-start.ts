@@ -12,6 +12,9 @@ import { ProblemError } from './problem';
 import { DataRef, Sha256 } from './schemas';
 import { auditWork, queueJob } from './start';
 
+/** Mini-batches per resumable step at most: a step must stay well inside one Workers invocation and cancel promptly. */
+export const MAX_BATCHES_PER_STEP = 64;
+
 /** The closing audit unless the request says otherwise: white-box FGSM and PGD at the default epsilons. */
 export const DEFAULT_RETRAIN_AUDIT = { attacks: ['fgsm', 'pgd'], limit: 100 } as const;
 
@@ -68,6 +71,9 @@ export async function startRetrain(deps: ResolvedDeps, body: RetrainBody): Promi
   const trainSamples = body.data === 'mnist' ? MNIST_TRAIN_SAMPLES : await fits(deps, body.data, summary, 'body.data');
   if (body.data === 'mnist') await fits(deps, 'mnist', summary, 'body.data');
   const evalSamples = await fits(deps, body.evalData, summary, 'body.evalData');
+  if (config.batchesPerStep > MAX_BATCHES_PER_STEP) {
+    throw new ProblemError(422, 'limit_exceeded', `expected settings.batchesPerStep <= ${MAX_BATCHES_PER_STEP}, got ${config.batchesPerStep}`, 'body.settings.batchesPerStep');
+  }
   const batches = config.method === 'none' ? 0 : Math.min(config.epochs * Math.ceil(trainSamples / config.batchSize), config.maxBatches ?? Infinity);
   if (batches > limits.trainBatches) {
     throw new ProblemError(422, 'limit_exceeded', `expected at most ${limits.trainBatches} mini-batches per retraining job, got ${batches} (epochs x ceil(samples / batchSize)); lower epochs or set settings.maxBatches`, 'body.epochs');

@@ -1,5 +1,6 @@
 // /v1/retrain-jobs: start (202), status with progress and loss curve, paginated list, cancel.
 import { createRoute, z } from '@hono/zod-openapi';
+import { requestCancel } from '../jobs/audit';
 import { subApp, type ResolvedDeps } from './deps';
 import { listJobs, readJob } from './jobs';
 import { ProblemError } from './problem';
@@ -102,6 +103,8 @@ export function retrainApp(deps: ResolvedDeps) {
       throw new ProblemError(409, 'already_finished', `expected a queued or running retraining job, got one that is ${rec.status}`, 'path.id');
     }
     await deps.driver.cancel(id);
+    // Its closing audits stop too: they check their own markers between chunks (on Workers in their own steps).
+    for (const child of rec.retrain?.audits ? [rec.retrain.audits.before, rec.retrain.audits.after] : []) await requestCancel(deps.store, child);
     return c.json(presentRetrain(await readJob(deps.store, id, 'retrain')), 202);
   });
 

@@ -20,6 +20,9 @@ import { loadWasm } from '../wasm';
 import { WORKER_PATH, ensureBuilt } from './_build';
 import { teacherData, tinyModel } from './_fixture';
 import { referenceRun } from './_retrain';
+import { cancelRequested } from '../../src/jobs/audit';
+import { updateRecord } from '../../src/jobs/record';
+import { childAuditIds } from '../../src/jobs/retrain';
 
 const SETTINGS = { batchSize: 8, batchesPerStep: 2, boundary: { steps: 2 } };
 const AUDIT = { attacks: ['fgsm'], epsilons: [0.3], limit: 16, chunkSize: 16, sanity: false, examples: 0 };
@@ -123,6 +126,7 @@ describe('retraining jobs on the Node driver', () => {
       [{ ...base, model: 'f'.repeat(64) }, 404, 'body.model'],
       [{ ...base, data: 'e'.repeat(64) }, 404, 'body.data'],
       [{ ...base, epochs: 1000, settings: { batchSize: 1 } }, 422, 'body.epochs'],
+      [{ ...base, settings: { batchesPerStep: 65 } }, 422, 'body.settings.batchesPerStep'],
     ];
     const before = (await json('/v1/retrain-jobs?limit=100')).items.length;
     for (const [body, status, field] of cases) {
@@ -145,5 +149,15 @@ describe('retraining jobs on the Node driver', () => {
     await stuck.close();
     expect(((await (await app2.request(`/v1/retrain-jobs/${id}`)).json()) as { status: string }).status).toBe('canceled');
     expect((await app2.request(`/v1/retrain-jobs/${id}`, { method: 'DELETE' })).status).toBe(409);
+  });
+
+  it('cancels the closing audits with the job when it is auditing', async () => {
+    const app2 = createApp({ store, driver: { start: async () => {}, cancel: async () => {} }, signer, config: configFromEnv({}), startEngine: async () => {}, clientAddress: () => '127.0.0.1' });
+    const res = await app2.request('/v1/retrain-jobs', { method: 'POST', body: JSON.stringify({ model: ids.model, method: 'qat', bits: 4, data: ids.data, evalData: ids.data }), headers: { 'content-type': 'application/json' } });
+    const { id } = (await res.json()) as { id: string };
+    const audits = await childAuditIds(id);
+    await updateRecord(store, id, (r) => ({ ...r, status: 'running', retrain: { phase: 'auditing', loss: [], audits } }));
+    expect((await app2.request(`/v1/retrain-jobs/${id}`, { method: 'DELETE' })).status).toBe(202);
+    for (const a of [audits.before, audits.after]) expect(await cancelRequested(store, a)).toBe(true);
   });
 });
