@@ -36,6 +36,14 @@ function contextFor(jobId: string, d: AuditDeps): Promise<RetrainContext> {
   return cached.ctx;
 }
 
+/** Frees this isolate's training context of the job before the audits load their own models and data. */
+async function releaseContext(jobId: string): Promise<void> {
+  if (cached?.jobId !== jobId) return;
+  const ctx = cached.ctx;
+  cached = undefined;
+  (await ctx.catch(() => undefined))?.dispose();
+}
+
 /** Step `train i`: from the newest checkpoint up to checkpoint i (normally one training step; more after a torn write). */
 async function trainTo(jobId: string, i: number, total: number, d: AuditDeps): Promise<true> {
   const latest = await latestCheckpoint(d.store, jobId);
@@ -72,6 +80,7 @@ export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () =
       if (!ok) return 'stopped';
     }
     const fin = await step.do('finish', STEP_CONFIG, async () => {
+      await releaseContext(jobId);
       const d = await deps();
       return guarded(jobId, d, async () => {
         const { audits } = await finishRetrain(jobId, d, parseRetrainRequest((await readRecord(d.store, jobId))!.request), now);
