@@ -64,15 +64,26 @@ export async function resolveData(client: ApiClient, spec: string, flag = '--dat
 
 export interface FollowOptions { pollMs: number; timeoutMs: number; quiet: boolean; noun: string; verb?: string; unit?: string }
 
-/** Polls the job until it finishes, feeding the progress bar (restarted when a retraining job changes phase); throws on timeout. */
+/** A retraining job's progress counts training steps, then audit chunks: one bar for each part. */
+const part = (phase: string | undefined) => (phase === 'auditing' || phase === 'reporting' || phase === 'done' ? 'audit' : 'main');
+
+/** Polls the job until it finishes, feeding the progress bar (a second one for a retraining job's audits); throws on timeout. */
 export async function follow<T extends JobView>(client: ApiClient, job: T, o: FollowOptions): Promise<T> {
   let progress = createProgress(o.quiet, o.verb, o.unit);
-  let phase = job.phase;
+  let shown = part(job.phase);
+  let lastTotal = 0;
   const deadline = Date.now() + o.timeoutMs;
   try {
     for (let a = job; ; a = await client.json<T>('GET', a.links.self)) {
-      if (a.phase !== phase) [phase, progress] = (progress.stop(), [a.phase, createProgress(o.quiet, a.phase === 'auditing' ? 'auditing' : o.verb, a.phase === 'auditing' ? 'chunks' : o.unit)]);
+      if (part(a.phase) !== shown) {
+        // Training is over once the job audits, however many polls it took: close its bar at 100%.
+        if (lastTotal > 0) progress.update(lastTotal, lastTotal, '');
+        progress.stop();
+        progress = createProgress(o.quiet, 'auditing', 'chunks');
+        shown = part(a.phase);
+      }
       const { done, total, current, etaSeconds } = a.progress;
+      lastTotal = total;
       const label = [a.status === 'queued' ? 'queued on the server' : current ?? '', etaSeconds === undefined ? '' : `(server eta ${Math.round(etaSeconds)} s)`];
       if (total > 0 && a.status !== 'failed' && a.status !== 'canceled') progress.update(done, total, label.filter(Boolean).join(' '));
       if (a.status === 'succeeded' || a.status === 'failed' || a.status === 'canceled') return a;
