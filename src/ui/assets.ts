@@ -173,19 +173,23 @@ function render(a) {
   return a.status === 'queued' || a.status === 'running';
 }
 
-function initProgress() {
-  const id = $('audit').dataset.audit;
+// Polls a job every second while render says it is unfinished; an unknown job (404) stops the polling.
+function poll(path, render, noun) {
   const tick = async () => {
     let again = true;
     try {
-      again = render(await call('/v1/audits/' + id, { headers: headers({}), cache: 'no-store' }));
+      again = render(await call(path, { headers: headers({}), cache: 'no-store' }));
     } catch (e) {
-      $('status-line').textContent = 'Could not read the audit: ' + e.message;
+      $('status-line').textContent = 'Could not read the ' + noun + ': ' + e.message;
       if (e.status === 404) again = false;
     }
     if (again) setTimeout(tick, 1000);
   };
   tick();
+}
+
+function initProgress() {
+  poll('/v1/audits/' + $('audit').dataset.audit, render, 'audit');
 }
 
 ` + RETRAIN_JS + String.raw`

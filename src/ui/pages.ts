@@ -76,16 +76,19 @@ ${checkboxes('bits', BITS.map((b) => [String(b), `${b} bit`]))}
 <label for="limit">Samples evaluated</label>
 <input id="limit" name="limit" type="number" min="1" max="10000" inputmode="numeric" required>
 </fieldset>
-<details>
+${formEnd('Start audit', 'Recent audits in this browser')}`, 'upload');
+}
+
+/** The end of a job form: the API-key field, the submit button, a live status line, and this browser's recent jobs. */
+export const formEnd = (submit: string, recent: string) => `<details>
 <summary>API key (only when the server requires one)</summary>
 <label for="api-key">API key</label>
 <input id="api-key" name="apiKey" type="password" autocomplete="off">
 </details>
-<button type="submit" id="submit">Start audit</button>
+<button type="submit" id="submit">${escape(submit)}</button>
 <p id="form-status" role="status" aria-live="polite"></p>
 </form>
-<section aria-labelledby="recent-h"><h2 id="recent-h">Recent audits in this browser</h2><ul id="recent"></ul></section>`, 'upload');
-}
+<section aria-labelledby="recent-h"><h2 id="recent-h">${escape(recent)}</h2><ul id="recent"></ul></section>`;
 
 /** GET /audits/{id}: a progress bar that app.js keeps current by polling the API. */
 export function progressPage(id: string): string {

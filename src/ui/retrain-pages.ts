@@ -1,5 +1,5 @@
 // The web front end's retraining pages (form, live job page) as static HTML; all behaviour lives in /ui/app.js.
-import { ATTACKS, checkboxes, escape, shell } from './pages';
+import { ATTACKS, checkboxes, escape, formEnd, shell } from './pages';
 
 const METHODS: [string, string][] = [
   ['boundary', 'Boundary retraining (recommended)'], ['qat', 'Quantization-aware training (cross-entropy only)'],
@@ -64,15 +64,7 @@ ${checkboxes('attacks', ATTACKS.filter(([a]) => a !== 'transfer'))}
 <input id="limit" name="limit" type="number" min="1" max="10000" inputmode="numeric" required>
 </fieldset>
 ${dataChoice('eval', 'Evaluation set', 'Built-in MNIST test set')}
-<details>
-<summary>API key (only when the server requires one)</summary>
-<label for="api-key">API key</label>
-<input id="api-key" name="apiKey" type="password" autocomplete="off">
-</details>
-<button type="submit" id="submit">Start retraining</button>
-<p id="form-status" role="status" aria-live="polite"></p>
-</form>
-<section aria-labelledby="recent-h"><h2 id="recent-h">Recent retraining jobs in this browser</h2><ul id="recent"></ul></section>`, 'retrain-form');
+${formEnd('Start retraining', 'Recent retraining jobs in this browser')}`, 'retrain-form');
 }
 
 const PHASES: [string, string][] = [['queued', 'Queued'], ['training', 'Training'], ['auditing', 'Auditing'], ['reporting', 'Report'], ['done', 'Done']];

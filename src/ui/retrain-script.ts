@@ -184,17 +184,6 @@ function renderJob(j) {
 }
 
 function initRetrainJob() {
-  const id = $('job').dataset.job;
-  const tick = async () => {
-    let again = true;
-    try {
-      again = renderJob(await call('/v1/retrain-jobs/' + id, { headers: headers({}), cache: 'no-store' }));
-    } catch (e) {
-      $('status-line').textContent = 'Could not read the retraining job: ' + e.message;
-      if (e.status === 404) again = false;
-    }
-    if (again) setTimeout(tick, 1000);
-  };
-  tick();
+  poll('/v1/retrain-jobs/' + $('job').dataset.job, renderJob, 'retraining job');
 }
 `;
