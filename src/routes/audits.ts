@@ -3,8 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { JobRecord } from '../jobs/types';
 import type { Store } from '../storage/store';
 import { subApp, type ResolvedDeps } from './deps';
-import { listJobs, readJob } from './jobs';
-import { ProblemError } from './problem';
+import { listJobs, readJob, readUnfinishedJob } from './jobs';
 import { AuditListSchema, ListQuery, AuditRequestSchema, AuditSchema, IdParam, problems } from './schemas';
 import { presentAudit, startAudit } from './start';
 
@@ -79,10 +78,7 @@ export function auditsApp(deps: ResolvedDeps) {
 
   app.openapi(cancel, async (c) => {
     const { id } = c.req.valid('param');
-    const rec = await readAudit(deps.store, id);
-    if (rec.status === 'succeeded' || rec.status === 'failed' || rec.status === 'canceled') {
-      throw new ProblemError(409, 'already_finished', `expected a queued or running audit, got one that is ${rec.status}`, 'path.id');
-    }
+    await readUnfinishedJob(deps.store, id, 'audit');
     await deps.driver.cancel(id);
     return c.json(presentAudit(await readAudit(deps.store, id)), 202);
   });

@@ -1,5 +1,5 @@
 // Reading job records for the API: one kind at a time, paginated by id, with a 404 for ids of another kind.
-import { readRecord } from '../jobs/record';
+import { isFinished, readRecord } from '../jobs/record';
 import type { JobKind, JobRecord } from '../jobs/types';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
@@ -11,6 +11,13 @@ export async function readJob(store: Store, id: string, kind: JobKind): Promise<
   const rec = await readRecord(store, id);
   if (!rec) throw new ProblemError(404, 'not_found', `expected ${NOUN[kind]} ${id}, got none`, 'path.id');
   if (rec.kind !== kind) throw new ProblemError(404, 'not_found', `expected ${NOUN[kind]} ${id}, got a job of another kind`, 'path.id');
+  return rec;
+}
+
+/** A job that cancel may still stop (409 once it has finished). */
+export async function readUnfinishedJob(store: Store, id: string, kind: JobKind): Promise<JobRecord> {
+  const rec = await readJob(store, id, kind);
+  if (isFinished(rec)) throw new ProblemError(409, 'already_finished', `expected a queued or running ${NOUN[kind].replace(/^an? /, '')}, got one that is ${rec.status}`, 'path.id');
   return rec;
 }
 

@@ -2,8 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requestCancel } from '../jobs/audit';
 import { subApp, type ResolvedDeps } from './deps';
-import { listJobs, readJob } from './jobs';
-import { ProblemError } from './problem';
+import { listJobs, readJob, readUnfinishedJob } from './jobs';
 import { RetrainBodySchema, presentRetrain, startRetrain } from './retrain-start';
 import { AuditId, IdParam, JobStatusSchema, ListQuery, Sha256, problems } from './schemas';
 
@@ -98,10 +97,7 @@ export function retrainApp(deps: ResolvedDeps) {
 
   app.openapi(cancel, async (c) => {
     const { id } = c.req.valid('param');
-    const rec = await readJob(deps.store, id, 'retrain');
-    if (rec.status === 'succeeded' || rec.status === 'failed' || rec.status === 'canceled') {
-      throw new ProblemError(409, 'already_finished', `expected a queued or running retraining job, got one that is ${rec.status}`, 'path.id');
-    }
+    const rec = await readUnfinishedJob(deps.store, id, 'retrain');
     await deps.driver.cancel(id);
     // Its closing audits stop too: they check their own markers between chunks (on Workers in their own steps).
     for (const child of rec.retrain?.audits ? [rec.retrain.audits.before, rec.retrain.audits.after] : []) await requestCancel(deps.store, child);
