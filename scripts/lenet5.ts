@@ -4,7 +4,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Dataset } from '../src/engine/data/types';
 import { loadLayersModel, saveLayersModel, type Model } from '../src/engine/model';
-import type { LayersModel } from '../src/engine/model/model';
 import { conv, dense, flatten, heUniformModel, pool, type WeightSpec } from './_models';
 import { fit } from '../src/engine/train/fit';
 
@@ -41,7 +40,7 @@ export async function lenet5(train: Dataset, o: LeNetOptions, log: (m: string) =
   const hit = await load(dir);
   if (hit) return { model: hit, cached: true, dir };
   const init = initialModel(o.seed);
-  const model = fit(init as LayersModel, train, {
+  const model = fit(init, train, {
     epochs: o.epochs, batchSize: 32, learningRate: o.learningRate, seed: o.seed,
     onEpoch: (e, loss) => log(`lenet5 epoch ${e + 1}: mean loss ${loss.toFixed(4)}`),
   });

@@ -9,7 +9,6 @@ import { loadBuiltinMnist } from '../src/data/mnist.node';
 import { fitToModel, batch } from '../src/engine/data/dataset';
 import { saveLayersModel } from '../src/engine/model';
 import type { Model } from '../src/engine/model';
-import type { LayersModel } from '../src/engine/model/model';
 import { fit } from '../src/engine/train/fit';
 import { conv, dense, flatten, heUniformModel, pool, type WeightSpec } from './_models';
 
@@ -48,7 +47,7 @@ const { train, test } = loadBuiltinMnist();
 const init = initialModel();
 const trainSet = fitToModel(train, init.inputShape, init.numClasses);
 const testSet = fitToModel(test, init.inputShape, init.numClasses);
-const trained = fit(init as LayersModel, trainSet, {
+const trained = fit(init, trainSet, {
   epochs: Number(values.epochs), batchSize: 32, learningRate: 2e-3, seed,
   onEpoch: (e, loss) => console.log(`epoch ${e + 1}: mean loss ${loss.toFixed(4)}`),
 });

@@ -1,6 +1,7 @@
 // Sanity probes (PGD at a very large epsilon, zero input gradients) and per-layer weight statistics
 // (relative quantization error, spectral norm by power iteration) for the report's flags and companions.
 import * as tf from '@tensorflow/tfjs-core';
+import { isKernelKey } from '../model/ir';
 import { Rng } from '../rng';
 import { eachMicroBatch, forward } from './context';
 import type { AuditContext } from './context';
@@ -34,10 +35,10 @@ export async function runSanity(ctx: AuditContext, chunk: SanityChunk): Promise<
   return out;
 }
 
-/** Kernels of a model: weights keyed `<layer>/kernel` (biases and BatchNorm stay float and are skipped). */
+/** Kernels of a model (dense, conv, depthwise, pointwise; biases and BatchNorm stay float and are skipped). */
 function kernels(weights: tf.NamedTensorMap): [string, tf.Tensor][] {
   return Object.keys(weights)
-    .filter((k) => k.endsWith('/kernel') && weights[k]!.rank >= 2)
+    .filter((k) => isKernelKey(k) && weights[k]!.rank >= 2)
     .map((k) => [k, weights[k]!]);
 }
 

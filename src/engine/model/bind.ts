@@ -1,4 +1,4 @@
-// Matches manifest weights to the layers' weight slots by Keras layer name.
+// Matches manifest weights to the graph's weight slots by layer (node) name.
 //
 // Accepted name forms, for a layer named `dense_1`:
 //   `dense_1/kernel`                      Keras 2 via tensorflowjs_converter, tfjs model.save
@@ -9,9 +9,12 @@
 // Weights of group 'optimizer' and weights that name no layer and no slot kind are ignored.
 import { EngineError, expect } from '../errors';
 import type { DecodedWeight } from './manifest';
-import type { WeightSlot } from './shapes';
+import type { WeightSlot } from './infer';
+import { WEIGHT_ROLES } from './ir';
 
-const KINDS = new Set(['kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance']);
+const KINDS = new Set<string>(WEIGHT_ROLES);
+/** Weights a layer has that inference does not read (Keras Normalization's sample count). */
+const UNUSED = new Set(['count']);
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 function split(name: string): { layer?: string; kind: string; segments: string[] } {
@@ -22,13 +25,13 @@ function split(name: string): { layer?: string; kind: string; segments: string[]
 function place(bound: Map<string, DecodedWeight>, slot: WeightSlot, w: DecodedWeight): void {
   const prior = bound.get(slot.key);
   expect(!prior, 'invalid_model', `expected one weight for '${slot.key}', got two ('${prior?.name}' and '${w.name}')`, w.pointer);
-  expect(sameShape(slot.shape, w.shape), 'invalid_model', `expected weight '${w.name}' of layer '${slot.layer}' to have shape [${slot.shape}], got [${w.shape}]`, `${w.pointer}.shape`);
+  expect(sameShape(slot.shape, w.shape), 'invalid_model', `expected weight '${w.name}' of layer '${slot.node}' to have shape [${slot.shape}], got [${w.shape}]`, `${w.pointer}.shape`);
   bound.set(slot.key, w);
 }
 
 /** Weights keyed by slot key (`${layer}/${kind}`); throws naming any slot left without a weight. */
 export function bindWeights(slots: WeightSlot[], weights: DecodedWeight[]): Map<string, DecodedWeight> {
-  const layers = new Set(slots.map((s) => s.layer));
+  const layers = new Set(slots.map((s) => s.node));
   const byKey = new Map(slots.map((s) => [s.key, s]));
   const bound = new Map<string, DecodedWeight>();
   const unplaced: DecodedWeight[] = [];
@@ -42,17 +45,18 @@ export function bindWeights(slots: WeightSlot[], weights: DecodedWeight[]): Map<
       continue;
     }
     const slot = byKey.get(`${layer}/${kind}`);
+    if (!slot && UNUSED.has(kind)) continue;
     if (!slot) {
-      const expected = slots.filter((s) => s.layer === layer).map((s) => s.kind);
+      const expected = slots.filter((s) => s.node === layer).map((s) => s.role);
       throw new EngineError('invalid_model', `expected weight '${w.name}' of layer '${layer}' to be one of ${expected.join(', ') || '(no weights)'}, got '${kind}'`, w.pointer);
     }
     place(bound, slot, w);
   }
   for (const w of unplaced) {
-    const slot = slots.find((s) => !bound.has(s.key) && s.kind === split(w.name).kind && sameShape(s.shape, w.shape));
+    const slot = slots.find((s) => !bound.has(s.key) && s.role === split(w.name).kind && sameShape(s.shape, w.shape));
     if (slot) place(bound, slot, w);
   }
   const missing = slots.find((s) => !bound.has(s.key));
-  expect(!missing, 'invalid_model', `expected a weight '${missing?.key}' of shape [${missing?.shape}] for layer '${missing?.layer}', got none in the manifest`, 'weightsManifest');
+  expect(!missing, 'invalid_model', `expected a weight '${missing?.key}' of shape [${missing?.shape}] for layer '${missing?.node}', got none in the manifest`, 'weightsManifest');
   return bound;
 }

@@ -1,16 +1,21 @@
-// Public API of the model module: load, run, quantize and save tfjs Layers models.
+// Public API of the model module: the graph IR, importing tfjs Layers models, running, quantizing and saving them.
 export type * from './types';
+export type * from './ir';
+export { isKernelKey, kernelChannels, KERNEL_ROLES } from './ir';
 export * from './limits';
 export { loadLayersModel } from './load';
 export type { LoadOptions } from './load';
 export { saveLayersModel, encodeUint8, SHARD_NAME } from './save';
 export type { SaveOptions } from './save';
-export { forward, activate } from './forward';
+export { forward } from './execute';
+export { activate } from './kernels';
+export { analyze, stripSoftmax } from './graph';
+export type { GraphShapes } from './graph';
 export { quantizeTensor, affineGrid, maxLevel, MIN_BITS, MAX_BITS } from './quantize';
 export type { QuantizedTensor } from './quantize';
 export { distinctValues, findGrid, onQuantizerGrid, impliedBits, MAX_GRID_LEVELS } from './grid';
-export { inferShapes } from './shapes';
-export type { WeightSlot, LayerShapes } from './shapes';
-export { LayersModel } from './model';
+export { nodeShapes, product } from './infer';
+export type { WeightSlot, NodeShapes } from './infer';
+export { GraphModel } from './model';
 export type { WeightMeta } from './model';
-export { SUPPORTED_LAYERS } from './layers';
+export { SUPPORTED_LAYERS } from './keras/layers';

@@ -1,12 +1,12 @@
-// LayersModel: a loaded (or derived) single-chain model; logits, summary, k-bit twins, other weights.
+// GraphModel: a loaded (or derived) graph classifier; logits, summary, k-bit twins, other weights.
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from '../errors';
-import { forward } from './forward';
+import { forward } from './execute';
+import { analyze, type GraphShapes } from './graph';
+import { isKernelKey, kernelChannels, type Graph } from './ir';
 import { affineGrid, checkBits, quantizeTensor } from './quantize';
-import { inferShapes } from './shapes';
-import type { LayerShapes } from './shapes';
 import { summarize } from './summary';
-import type { Model, ModelSpec, ModelSummary, QuantizeOptions, StoredDtype } from './types';
+import type { Model, ModelSummary, QuantizeOptions, StoredDtype } from './types';
 
 /** How a weight was stored, and an exact `min + scale * q` encoding when one is known (uint8 manifests, twins). */
 export interface WeightMeta {
@@ -16,35 +16,35 @@ export interface WeightMeta {
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-export class LayersModel implements Model {
+export class GraphModel implements Model {
   readonly inputShape: [number, number, number];
   readonly numClasses: number;
-  readonly shapes: LayerShapes[];
+  readonly shapes: GraphShapes;
   private cached?: ModelSummary;
 
   /** Takes ownership of `weights` (they are kept out of any enclosing tf.tidy). */
   constructor(
-    readonly spec: ModelSpec,
+    readonly graph: Graph,
     readonly weights: tf.NamedTensorMap,
     readonly meta: ReadonlyMap<string, WeightMeta> = new Map(),
-    shapes?: LayerShapes[],
+    shapes?: GraphShapes,
   ) {
-    this.shapes = shapes ?? inferShapes(spec);
+    this.shapes = shapes ?? analyze(graph);
     for (const t of Object.values(weights)) tf.keep(t);
-    this.inputShape = [...spec.inputShape];
-    this.numClasses = this.shapes[this.shapes.length - 1]!.output[0]!;
+    this.inputShape = [...graph.imageShape];
+    this.numClasses = this.shapes.tensors.get(graph.output)![0]!;
   }
 
   logits(x: tf.Tensor4D): tf.Tensor2D {
     const [, h, w, c] = x.shape;
     const [eh, ew, ec] = this.inputShape;
     expect(x.rank === 4 && h === eh && w === ew && c === ec, 'invalid_data', `expected images of shape [N, ${eh}, ${ew}, ${ec}], got [${x.shape}]`);
-    return tf.tidy(() => forward(this.spec, this.weights, x));
+    return tf.tidy(() => forward(this.graph, this.weights, x));
   }
 
   get summary(): ModelSummary {
     this.cached ??= summarize(
-      this.spec,
+      this.graph,
       this.shapes,
       (k) => this.weights[k]!.dataSync() as Float32Array,
       (k) => this.meta.get(k)?.storedAs ?? 'float32',
@@ -53,7 +53,7 @@ export class LayersModel implements Model {
   }
 
   withWeights(weights: tf.NamedTensorMap): Model {
-    const slots = this.shapes.flatMap((s) => s.slots);
+    const slots = this.shapes.slots;
     expect(Object.keys(weights).length === slots.length, 'invalid_argument', `expected ${slots.length} weights (${slots.map((s) => s.key).join(', ')}), got ${Object.keys(weights).length}`);
     const copy: tf.NamedTensorMap = {};
     for (const s of slots) {
@@ -61,27 +61,34 @@ export class LayersModel implements Model {
       expect(t && t.dtype === 'float32' && sameShape(t.shape, s.shape), 'invalid_argument', `expected weight '${s.key}' as float32 [${s.shape}], got ${t ? `${t.dtype} [${t.shape}]` : 'none'}`);
       copy[s.key] = tf.clone(t);
     }
-    return new LayersModel(this.spec, copy, new Map(), this.shapes);
+    return new GraphModel(this.graph, copy, new Map(), this.shapes);
+  }
+
+  /** The same model with its pixels mapped by `preprocess` before the first layer (null: none). */
+  withPreprocess(preprocess: Graph['preprocess']): GraphModel {
+    const copy: tf.NamedTensorMap = {};
+    for (const [k, t] of Object.entries(this.weights)) copy[k] = tf.clone(t);
+    return new GraphModel({ ...this.graph, preprocess }, copy, this.meta, this.shapes);
   }
 
   quantize(bits: number, opts: QuantizeOptions = {}): Model {
     checkBits(bits);
     const weights: tf.NamedTensorMap = {};
     const meta = new Map<string, WeightMeta>();
-    for (const s of this.shapes.flatMap((l) => l.slots)) {
+    for (const s of this.shapes.slots) {
       const t = this.weights[s.key]!;
-      if (s.kind !== 'kernel') {
+      if (!isKernelKey(s.key)) {
         weights[s.key] = tf.clone(t);
         if (this.meta.has(s.key)) meta.set(s.key, this.meta.get(s.key)!);
         continue;
       }
-      const channels = opts.perChannel ? s.shape[s.shape.length - 1]! : 1;
+      const channels = opts.perChannel ? kernelChannels(s.key, s.shape) : 1;
       const q = quantizeTensor(t.dataSync() as Float32Array, bits, channels);
       weights[s.key] = tf.tensor(q.values, s.shape, 'float32');
       // A per-channel grid has one scale per channel: no single uint8 min/scale holds it.
       meta.set(s.key, channels === 1 ? { storedAs: 'float32', affine: affineGrid(bits, q.scales[0]!) } : { storedAs: 'float32' });
     }
-    return new LayersModel(this.spec, weights, meta, this.shapes);
+    return new GraphModel(this.graph, weights, meta, this.shapes);
   }
 
   dispose(): void {

@@ -1,8 +1,9 @@
-// saveLayersModel: a valid tfjs Layers model.json (Keras 2 style Sequential) and one shard, weights.bin.
+// saveLayersModel: a valid tfjs Layers model.json (Keras 2 style Functional) and one shard, weights.bin.
 import { expect } from '../errors';
 import { distinctValues, findGrid } from './grid';
-import { LayersModel } from './model';
-import type { LayerSpec, Model } from './types';
+import { kerasTopology } from './keras/export';
+import { GraphModel } from './model';
+import type { Model } from './types';
 
 export interface SaveOptions {
   /**
@@ -14,28 +15,6 @@ export interface SaveOptions {
 }
 
 export const SHARD_NAME = 'weights.bin';
-
-function kerasLayer(l: LayerSpec): { class_name: string; config: Record<string, unknown> } {
-  const base = { name: l.name, trainable: true, dtype: 'float32' };
-  switch (l.kind) {
-    case 'dense':
-      return { class_name: 'Dense', config: { ...base, units: l.units, activation: l.activation, use_bias: l.useBias } };
-    case 'conv2d':
-      return { class_name: 'Conv2D', config: { ...base, filters: l.filters, kernel_size: l.kernelSize, strides: l.strides, padding: l.padding, data_format: 'channels_last', dilation_rate: [1, 1], activation: l.activation, use_bias: l.useBias } };
-    case 'pool':
-      return { class_name: l.op === 'max' ? 'MaxPooling2D' : 'AveragePooling2D', config: { ...base, pool_size: l.poolSize, strides: l.strides, padding: l.padding, data_format: 'channels_last' } };
-    case 'flatten':
-      return { class_name: 'Flatten', config: { ...base, data_format: 'channels_last' } };
-    case 'reshape':
-      return { class_name: 'Reshape', config: { ...base, target_shape: l.targetShape } };
-    case 'dropout':
-      return { class_name: 'Dropout', config: { ...base, rate: l.rate } };
-    case 'activation':
-      return { class_name: 'Activation', config: { ...base, activation: l.activation } };
-    case 'batchNorm':
-      return { class_name: 'BatchNormalization', config: { ...base, axis: -1, epsilon: l.epsilon, center: l.center, scale: l.scale, momentum: 0.99 } };
-  }
-}
 
 /** q with fround(q * scale + min) === v for every value (tfjs' decoding), or null when no such q in 0..255 exists. */
 export function encodeUint8(v: Float32Array, min: number, scale: number): Uint8Array | null {
@@ -71,12 +50,10 @@ function candidates(v: Float32Array, known?: { min: number; scale: number }): { 
   return out;
 }
 
-/** The model as tfjs Layers JSON plus weights.bin; a removed softmax stays removed (the file outputs logits). */
+/** The model as tfjs Layers JSON plus weights.bin; a removed softmax stays removed (the file outputs logits), a preprocessing is not part of it. */
 export function saveLayersModel(model: Model, opts: SaveOptions): { json: object; weights: Uint8Array } {
   expect(opts.weights === 'float32' || opts.weights === 'uint8', 'invalid_argument', `expected weights 'float32' or 'uint8', got ${String(opts.weights)}`);
-  const meta = model instanceof LayersModel ? model.meta : new Map();
-  const layers = model.spec.layers.map(kerasLayer);
-  (layers[0]?.config ?? {}).batch_input_shape = [null, ...model.spec.rawInputShape];
+  const meta = model instanceof GraphModel ? model.meta : new Map();
   const entries: object[] = [];
   const parts: Uint8Array[] = [];
   for (const info of model.summary.weights) {
@@ -104,7 +81,7 @@ export function saveLayersModel(model: Model, opts: SaveOptions): { json: object
     format: 'layers-model',
     generatedBy: 'qaudit',
     convertedBy: null,
-    modelTopology: { class_name: 'Sequential', config: { name: model.spec.name, layers }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
+    modelTopology: { ...kerasTopology(model.graph), keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
     weightsManifest: [{ paths: [SHARD_NAME], weights: entries }],
   };
   return { json, weights };

@@ -1,55 +1,65 @@
-// ModelSummary: layers with output shapes and parameter counts, per weight tensor its storage and implied bit width.
+// ModelSummary: layers with output shapes and parameter counts, the per-sample cost, and per weight tensor its
+// storage and implied bit width. Linear in the weights' size (one pass per tensor, one sort of its values).
 import { distinctValues, findGrid, impliedBits, onQuantizerGrid } from './grid';
-import type { LayerShapes } from './shapes';
-import type { ModelSpec, ModelSummary, StoredDtype, WeightTensorInfo } from './types';
+import type { GraphShapes } from './graph';
+import { product } from './infer';
+import { isKernelKey, kernelChannels, type Graph } from './ir';
+import type { ModelSummary, StoredDtype, WeightTensorInfo } from './types';
 
-/** Largest implied bits over output channels when every channel (last axis) is on its own k-bit quantizer grid, else null. */
+/** Largest implied bits over output channels when every channel is on its own k-bit quantizer grid, else null. */
 function perChannelBits(v: Float32Array, channels: number): number | null {
   if (channels < 2) return null;
+  const per = v.length / channels;
+  const parts = Array.from({ length: channels }, () => new Float32Array(per));
+  for (let i = 0; i < v.length; i++) parts[i % channels]![Math.floor(i / channels)] = v[i]!;
   let bits = 0;
-  for (let c = 0; c < channels; c++) {
-    const d = distinctValues(v.filter((_, i) => i % channels === c));
-    if (!onQuantizerGrid(d)) return null;
+  for (const p of parts) {
+    const d = distinctValues(p);
+    if (d.length > 256 || !onQuantizerGrid(d)) return null;
     bits = Math.max(bits, impliedBits(d.length));
   }
   return bits;
 }
 
 export function summarize(
-  spec: ModelSpec,
-  shapes: LayerShapes[],
+  graph: Graph,
+  shapes: GraphShapes,
   values: (key: string) => Float32Array,
   storedAs: (key: string) => StoredDtype,
 ): ModelSummary {
   const weights: WeightTensorInfo[] = [];
   let bits: number | null = 0;
   let kernels = 0;
-  for (const slot of shapes.flatMap((s) => s.slots)) {
+  for (const slot of shapes.slots) {
     const v = values(slot.key);
     const d = distinctValues(v);
+    const kernel = isKernelKey(slot.key);
     // Only kernels count: a float bias of a few values would look like a grid by chance.
-    const grid = slot.kind === 'kernel' ? findGrid(d) : null;
-    const channel = slot.kind === 'kernel' && !grid ? perChannelBits(v, slot.shape[slot.shape.length - 1]!) : null;
+    const grid = kernel ? findGrid(d) : null;
+    const channel = kernel && !grid ? perChannelBits(v, kernelChannels(slot.key, slot.shape)) : null;
     const implied = grid ? impliedBits(d.length) : channel;
-    if (slot.kind === 'kernel') {
+    if (kernel) {
       kernels++;
       bits = bits === null || implied === null ? null : Math.max(bits, implied);
     }
     weights.push({ name: slot.key, shape: slot.shape, storedAs: storedAs(slot.key), distinct: d.length, impliedBits: implied, grid, perChannel: channel !== null });
   }
-  const layers = spec.layers.map((l, i) => ({
-    name: l.name,
-    className: l.className,
-    outputShape: [null, ...shapes[i]!.output],
-    parameters: shapes[i]!.parameters,
+  const layers = graph.nodes.map((n, i) => ({
+    name: n.name,
+    className: n.className,
+    inputs: [...n.inputs],
+    outputShape: [null, ...shapes.nodes[i]!.output],
+    parameters: shapes.nodes[i]!.slots.reduce((a, s) => a + product(s.shape), 0),
   }));
-  const output = shapes[shapes.length - 1]?.output ?? spec.rawInputShape;
   return {
-    inputShape: [...spec.inputShape],
-    numClasses: output[0]!,
+    inputShape: [...graph.imageShape],
+    numClasses: shapes.tensors.get(graph.output)![0]!,
     layers,
     parameters: layers.reduce((a, l) => a + l.parameters, 0),
-    removedSoftmax: spec.removedSoftmax,
+    macs: shapes.macs,
+    activationBytes: shapes.activationBytes,
+    removedSoftmax: graph.removedSoftmax,
+    preprocess: graph.preprocess,
     weights,
     bits: kernels ? bits : null,
   };

@@ -1,7 +1,7 @@
-// The model as the engine sees it: a classifier with a summary, quantizable into k-bit twins.
+// The model as the engine sees it: a graph classifier with a summary, quantizable into k-bit twins.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../types';
-import type { Padding } from '../ops';
+import type { Graph, Preprocess } from './ir';
 
 export type StoredDtype = 'float32' | 'int32' | 'float16' | 'uint8' | 'uint16';
 
@@ -32,6 +32,8 @@ export interface WeightTensorInfo {
 export interface LayerInfo {
   name: string;
   className: string;
+  /** Tensors it reads: the input's name or other layers' names. */
+  inputs: string[];
   outputShape: (number | null)[];
   parameters: number;
 }
@@ -41,8 +43,14 @@ export interface ModelSummary {
   numClasses: number;
   layers: LayerInfo[];
   parameters: number;
+  /** Multiply-adds per sample of a forward pass (convolutions and matrix products). */
+  macs: number;
+  /** Bytes per sample a forward + backward pass keeps (every activation and its gradient, float32); plans use it. */
+  activationBytes: number;
   /** A final softmax was removed so that attacks see logits. */
   removedSoftmax: boolean;
+  /** How pixels in [0, 1] are mapped to the model's input; null: fed as they are. */
+  preprocess: Preprocess | null;
   weights: WeightTensorInfo[];
   /** Largest implied bit width over the weight kernels, null if any kernel is float. */
   bits: number | null;
@@ -53,63 +61,15 @@ export interface QuantizeOptions {
   perChannel?: boolean;
 }
 
-export type ActivationName =
-  | 'linear'
-  | 'relu'
-  | 'relu6'
-  | 'sigmoid'
-  | 'tanh'
-  | 'softmax'
-  | 'elu'
-  | 'selu'
-  | 'softplus'
-  | 'swish';
-
-interface LayerBase {
-  /** Keras layer name: weights are keyed `${name}/kernel` etc. */
-  name: string;
-  /** Keras class name as uploaded (for the summary). */
-  className: string;
-}
-
-/** One layer of a single-chain model, in the engine's normalized form (channels_last only). */
-export type LayerSpec =
-  | (LayerBase & { kind: 'dense'; units: number; activation: ActivationName; useBias: boolean })
-  | (LayerBase & {
-      kind: 'conv2d';
-      filters: number;
-      kernelSize: [number, number];
-      strides: [number, number];
-      padding: Padding;
-      activation: ActivationName;
-      useBias: boolean;
-    })
-  | (LayerBase & { kind: 'pool'; op: 'max' | 'avg'; poolSize: [number, number]; strides: [number, number]; padding: Padding })
-  | (LayerBase & { kind: 'flatten' })
-  | (LayerBase & { kind: 'reshape'; targetShape: number[] })
-  | (LayerBase & { kind: 'dropout'; rate: number })
-  | (LayerBase & { kind: 'activation'; activation: ActivationName })
-  | (LayerBase & { kind: 'batchNorm'; axis: number; epsilon: number; center: boolean; scale: boolean });
-
-export interface ModelSpec {
-  name: string;
-  /** The image shape the classifier accepts (NHWC without N). */
-  inputShape: [number, number, number];
-  /** The model's own input shape without the batch axis (e.g. [784] for an MLP); x is reshaped to it. */
-  rawInputShape: number[];
-  layers: LayerSpec[];
-  removedSoftmax: boolean;
-}
-
 export interface Model extends Classifier {
   readonly summary: ModelSummary;
-  /** Normalized layers; with `weights` this is everything `forward` needs. */
-  readonly spec: ModelSpec;
-  /** float32 weights keyed `${layer}/${kind}` (kernel, bias, gamma, beta, moving_mean, moving_variance). Owned by the model. */
+  /** The graph IR; with `weights` this is everything `forward` needs. */
+  readonly graph: Graph;
+  /** float32 weights keyed `${node}/${role}` (kernel, depthwise_kernel, bias, gamma, ...). Owned by the model. */
   readonly weights: tf.NamedTensorMap;
   /** The same layers with other weights (same keys and shapes); the tensors are cloned, the caller keeps its own. */
   withWeights(weights: tf.NamedTensorMap): Model;
-  /** The k-bit twin (METHOD.md): kernels quantized, biases and BatchNorm float. k in 1..8. */
+  /** The k-bit twin (METHOD.md): kernels (dense, conv, depthwise, pointwise) quantized, the rest float. k in 1..8. */
   quantize(bits: number, opts?: QuantizeOptions): Model;
   dispose(): void;
 }

@@ -64,7 +64,7 @@ export function convFilterGrad(x: Tensor4D, dy: Tensor4D, wShape: number[], attr
 }
 
 /** Inserts s-1 zeros after every row/column (trailing ones included): [N,H,W,C] -> [N,H*sh,W*sw,C]. */
-function dilate(t: Tensor4D, sh: number, sw: number): Tensor4D {
+export function dilate(t: Tensor4D, sh: number, sw: number): Tensor4D {
   if (sh === 1 && sw === 1) return t;
   const [n, h, w, c] = t.shape;
   const t6 = tf.reshape(t, [n, h, 1, w, 1, c]);

@@ -4,3 +4,4 @@ export { conv2d, type FusedActivation, type Padding } from './conv';
 export { dense, matMul } from './dense';
 export { maxPool, avgPool } from './pool';
 export { sign } from './sign';
+export { depthwiseConv2d } from './depthwise';

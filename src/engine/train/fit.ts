@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gather } from '../data/dataset';
 import type { Dataset } from '../data/types';
 import { expect } from '../errors';
-import { forward } from '../model/forward';
-import type { LayersModel } from '../model/model';
+import { forward } from '../model/execute';
+
 import type { Model } from '../model/types';
 import { Rng } from '../rng';
 import { meanCrossEntropy } from './losses';
@@ -28,7 +28,7 @@ export function permutation(n: number, rng: Rng): number[] {
 }
 
 /** Trains a copy of `model`'s weights on `data`; returns the trained model (the input is untouched). */
-export function fit(model: LayersModel, data: Dataset, opts: FitOptions): Model {
+export function fit(model: Model, data: Dataset, opts: FitOptions): Model {
   expect(opts.epochs >= 1 && opts.batchSize >= 1, 'invalid_argument', `expected epochs and batchSize >= 1, got ${opts.epochs}, ${opts.batchSize}`);
   const vars: Record<string, tf.Variable> = {};
   for (const [k, t] of Object.entries(model.weights)) vars[k] = tf.variable(t, true, `fit/${k}`);
@@ -40,7 +40,7 @@ export function fit(model: LayersModel, data: Dataset, opts: FitOptions): Model 
       let total = 0;
       for (let s = 0; s < n; s += opts.batchSize) {
         const { x, y } = gather(data, order.slice(s, s + opts.batchSize));
-        const loss = optimizer.minimize(() => meanCrossEntropy(forward(model.spec, vars, x), y), true);
+        const loss = optimizer.minimize(() => meanCrossEntropy(forward(model.graph, vars, x), y), true);
         total += loss!.dataSync()[0]! * x.shape[0];
         tf.dispose([x, y, loss!]);
       }

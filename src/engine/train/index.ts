@@ -6,7 +6,7 @@ export { serializeState, deserializeState } from './state';
 export type { RetrainState, StepMetrics } from './state';
 export { Optimizer } from './optim';
 export type { OptimizerConfig, OptimizerState } from './optim';
-export { quantizeSte, quantizeWithMask, quantizedWeights, isKernel, isTrainable } from './ste';
+export { quantizeSte, quantizeWithMask, quantizedWeights, isTrainable } from './ste';
 export { boundarySamples } from './boundary';
 export type { BoundaryOptions, BoundarySamples } from './boundary';
 export { meanCrossEntropy, distillation } from './losses';

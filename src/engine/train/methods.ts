@@ -2,8 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { project } from '../attacks/common';
 import { Pgd } from '../attacks/pgd';
-import { forward } from '../model/forward';
-import type { Model, ModelSpec } from '../model/types';
+import { forward } from '../model/execute';
+import type { Graph } from '../model/ir';
+import type { Model } from '../model/types';
 import type { Classifier } from '../types';
 import { boundarySamples } from './boundary';
 import type { RetrainConfig } from './config';
@@ -28,10 +29,8 @@ export interface PreparedBatch {
   dispose(): void;
 }
 
-type Spec = Pick<ModelSpec, 'rawInputShape' | 'layers'>;
-
 /** A classifier over fixed weights (no STE needed: attacks differentiate w.r.t. x only). */
-function classifierOf(float: Model, spec: Spec, w: tf.NamedTensorMap): Classifier {
+function classifierOf(float: Model, spec: Graph, w: tf.NamedTensorMap): Classifier {
   return { inputShape: float.inputShape, numClasses: float.numClasses, logits: (x) => tf.tidy(() => forward(spec, w, x)) };
 }
 
@@ -55,7 +54,7 @@ function note(parts: Record<string, number>, name: string, t: tf.Scalar): tf.Sca
 }
 
 export function prepareBatch(cfg: RetrainConfig, float: Model, params: tf.NamedTensorMap, b: Batch): PreparedBatch {
-  const spec = float.spec;
+  const spec = float.graph;
   const bits = cfg.method === 'at-then-quantize' ? null : cfg.bits;
   const q = (w: tf.NamedTensorMap, x: tf.Tensor4D) => forward(spec, quantizedWeights(w, bits, cfg.perChannel), x);
   if (cfg.method === 'pgd-at' || cfg.method === 'at-then-quantize') {

@@ -1,16 +1,17 @@
 // Quantization-aware training: METHOD.md's k-bit quantizer Q_k as tf ops, with a straight-through gradient.
 import * as tf from '@tensorflow/tfjs-core';
+import { isKernelKey } from '../model/ir';
 import { checkBits, maxLevel } from '../model/quantize';
-
-/** Keys of the weights that are quantized (kernels); biases and BatchNorm parameters stay float (METHOD.md). */
-export const isKernel = (key: string): boolean => key.endsWith('/kernel');
 
 /** BatchNorm moving statistics are state, not parameters: never trained. */
 export const isTrainable = (key: string): boolean => !key.endsWith('/moving_mean') && !key.endsWith('/moving_variance');
 
-/** Reduction axes: the whole tensor, or all but the last (output-channel) axis. */
-const axesOf = (w: tf.Tensor, perChannel: boolean): number[] =>
-  Array.from({ length: perChannel ? w.rank - 1 : w.rank }, (_, i) => i);
+/** Reduction axes: the whole tensor, or all but the `outAxes` trailing (output-channel) axes. */
+const axesOf = (w: tf.Tensor, perChannel: boolean, outAxes: number): number[] =>
+  Array.from({ length: perChannel ? w.rank - outAxes : w.rank }, (_, i) => i);
+
+/** Trailing axes that index a kernel's output channel: two for a depthwise kernel [kh, kw, C, m] (see kernelChannels). */
+const outAxesOf = (key: string, w: tf.Tensor): number => (key.endsWith('/depthwise_kernel') && w.rank === 4 ? 2 : 1);
 
 /** Rounds half away from zero, as quantizeTensor does (tf.round rounds half to even). */
 const roundSym = (v: tf.Tensor): tf.Tensor => tf.mul(tf.sign(v), tf.floor(tf.add(tf.abs(v), 0.5)));
@@ -23,10 +24,10 @@ const roundSym = (v: tf.Tensor): tf.Tensor => tf.mul(tf.sign(v), tf.floor(tf.add
  * Values equal quantizeTensor's except at float32 rounding ties of W / s (k >= 2) and in the last bits of
  * mean|W| (k = 1, summed in float32 here); `finish` therefore quantizes with quantizeTensor itself.
  */
-export function quantizeWithMask(w: tf.Tensor, bits: number, perChannel = false): { q: tf.Tensor; mask: tf.Tensor } {
+export function quantizeWithMask(w: tf.Tensor, bits: number, perChannel = false, outAxes = 1): { q: tf.Tensor; mask: tf.Tensor } {
   checkBits(bits);
   return tf.tidy(() => {
-    const axes = axesOf(w, perChannel);
+    const axes = axesOf(w, perChannel, outAxes);
     const a = tf.abs(w);
     if (bits === 1) {
       const mean = tf.mean(a, axes, true);
@@ -45,9 +46,9 @@ export function quantizeWithMask(w: tf.Tensor, bits: number, perChannel = false)
 }
 
 /** Q_k(W) whose gradient is dy * mask (straight-through; the scale s is treated as a constant). */
-export function quantizeSte(w: tf.Tensor, bits: number, perChannel = false): tf.Tensor {
+export function quantizeSte(w: tf.Tensor, bits: number, perChannel = false, outAxes = 1): tf.Tensor {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const { q, mask } = quantizeWithMask(args[0] as tf.Tensor, bits, perChannel);
+    const { q, mask } = quantizeWithMask(args[0] as tf.Tensor, bits, perChannel, outAxes);
     (args[1] as tf.GradSaveFunc)([mask]);
     return { value: q, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]!) };
   });
@@ -58,6 +59,6 @@ export function quantizeSte(w: tf.Tensor, bits: number, perChannel = false): tf.
 export function quantizedWeights(weights: tf.NamedTensorMap, bits: number | null, perChannel = false): tf.NamedTensorMap {
   if (bits === null) return weights;
   const out: tf.NamedTensorMap = {};
-  for (const [k, t] of Object.entries(weights)) out[k] = isKernel(k) ? quantizeSte(t, bits, perChannel) : t;
+  for (const [k, t] of Object.entries(weights)) out[k] = isKernelKey(k) ? quantizeSte(t, bits, perChannel, outAxesOf(k, t)) : t;
   return out;
 }

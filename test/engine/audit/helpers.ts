@@ -1,7 +1,7 @@
 // Audit test helpers: a tiny real model (Flatten + Dense) and a data set it labels itself.
 import * as tf from '@tensorflow/tfjs-core';
-import { LayersModel } from '../../../src/engine/model';
-import type { Model, ModelSpec } from '../../../src/engine/model/types';
+import { GraphModel } from '../../../src/engine/model';
+import type { Graph, Model } from '../../../src/engine/model';
 import type { Dataset } from '../../../src/engine/data/types';
 import { Rng } from '../../../src/engine/rng';
 import { auditParts, createAuditContext, parseSettings, planAudit, runChunk } from '../../../src/engine/audit';
@@ -11,21 +11,23 @@ import type { Classifier } from '../../../src/engine/types';
 export const H = 4;
 export const CLASSES = 3;
 
-/** A linear classifier on 4x4x1 images with seeded weights (a real LayersModel: real quantize, summary, weights). */
+/** A linear classifier on 4x4x1 images with seeded weights (a real GraphModel: real quantize, summary, weights). */
 export function linearModel(seed = 1, scale = 1): Model {
-  const spec: ModelSpec = {
+  const graph: Graph = {
     name: 'tiny',
-    inputShape: [H, H, 1],
-    rawInputShape: [H, H, 1],
-    removedSoftmax: false,
-    layers: [
-      { kind: 'flatten', name: 'flatten', className: 'Flatten' },
-      { kind: 'dense', name: 'dense', className: 'Dense', units: CLASSES, activation: 'linear', useBias: true },
+    input: { name: 'input', shape: [H, H, 1] },
+    imageShape: [H, H, 1],
+    nodes: [
+      { name: 'flatten', className: 'Flatten', op: { type: 'flatten' }, inputs: ['input'] },
+      { name: 'dense', className: 'Dense', op: { type: 'dense', units: CLASSES, useBias: true, act: { fn: 'linear' } }, inputs: ['flatten'] },
     ],
+    output: 'dense',
+    removedSoftmax: false,
+    preprocess: null,
   };
   const r = new Rng(seed, 'weights');
   const k = Array.from({ length: H * H * CLASSES }, () => (r.next() - 0.5) * 2 * scale);
-  return new LayersModel(spec, { 'dense/kernel': tf.tensor2d(k, [H * H, CLASSES]), 'dense/bias': tf.zeros([CLASSES]) });
+  return new GraphModel(graph, { 'dense/kernel': tf.tensor2d(k, [H * H, CLASSES]), 'dense/bias': tf.zeros([CLASSES]) });
 }
 
 /** n random uint8 images labelled by `teacher` (so the teacher is 100% accurate on them). */

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadWasm } from '../../wasm';
 import { initEngine } from '../../../src/engine/backend';
-import { loadLayersModel, MAX_LAYERS, MAX_MODEL_JSON_BYTES } from '../../../src/engine/model';
+import { loadLayersModel, MAX_NODES, MAX_MODEL_JSON_BYTES } from '../../../src/engine/model';
 import { buildLayersModel } from '../../helpers/models';
 import type { BuildOptions, TinyLayer } from '../../helpers/models';
 import { expectEngineError } from './common';
@@ -34,29 +34,44 @@ describe('loadLayersModel refuses', () => {
   });
 
   it('an activation outside the supported list, naming it', () => {
-    const b = built([{ type: 'dense', units: 3, activation: 'gelu', name: 'd1' }, { type: 'dense', units: 2 }]);
-    expectEngineError(() => loadLayersModel(b.json, b.shards), 'unsupported_layer', "'d1'", 'gelu');
-  });
-
-  it('channels_first, dilation, ReLU variants', () => {
-    const conv: TinyLayer[] = [{ type: 'conv2d', filters: 1, kernelSize: 2, name: 'c' }, { type: 'flatten' }, { type: 'dense', units: 2 }];
-    for (const [key, value, word] of [['data_format', 'channels_first', 'channels_last'], ['dilation_rate', [2, 2], 'dilation_rate']] as const) {
-      const b = built(conv, { inputShape: [4, 4, 1] });
-      b.json.modelTopology.config.layers[0]!.config = { ...(b.json.modelTopology.config.layers[0]!.config as object), [key]: value };
-      expectEngineError(() => loadLayersModel(b.json, b.shards), 'unsupported_layer', "'c'", word);
+    const b = built([{ type: 'dense', units: 3, activation: 'mish', name: 'd1' }, { type: 'dense', units: 2 }]);
+    expectEngineError(() => loadLayersModel(b.json, b.shards), 'unsupported_layer', "'d1'", 'mish', 'gelu');
+    // User strings never reach Object.prototype.
+    for (const a of ['constructor', '__proto__', 'toString']) {
+      const p = built([{ type: 'dense', units: 3, activation: a, name: 'd1' }, { type: 'dense', units: 2 }]);
+      expectEngineError(() => loadLayersModel(p.json, p.shards), 'unsupported_layer', "'d1'", a);
+      const c = built([{ type: 'raw', className: a, name: 'x' }, { type: 'dense', units: 2 }]);
+      expectEngineError(() => loadLayersModel(c.json, c.shards), 'unsupported_layer', "'x'", a);
     }
-    const relu = built([{ type: 'relu', maxValue: 3, name: 'r' }, { type: 'dense', units: 2 }]);
-    expectEngineError(() => loadLayersModel(relu.json, relu.shards), 'unsupported_layer', "'r'", 'max_value');
   });
 
-  it('a Functional graph that branches or merges, naming the layer', () => {
-    const b = built(MLP, { format: 'functional' });
-    const layers = b.json.modelTopology.config.layers;
-    layers.push({ class_name: 'Dense', name: 'side', config: { name: 'side', units: 2 }, inbound_nodes: [[['dense', 0, 0, {}]]] });
-    expectEngineError(() => loadLayersModel(b.json, b.shards), 'unsupported_layer', "'dense'", 'side', 'single chain');
-    const m = built(MLP, { format: 'functional' });
-    m.json.modelTopology.config.layers[2]!.inbound_nodes = [[['dense', 0, 0, {}], ['dense', 0, 0, {}]]];
-    expectEngineError(() => loadLayersModel(m.json, m.shards), 'unsupported_layer', "'dense_1'", '2 inputs');
+  it('channels_first, bilinear upsampling, an axis other than the channels', () => {
+    const conv: TinyLayer[] = [{ type: 'conv2d', filters: 1, kernelSize: 2, name: 'c' }, { type: 'flatten' }, { type: 'dense', units: 2 }];
+    const b = built(conv, { inputShape: [4, 4, 1] });
+    b.json.modelTopology.config.layers[0]!.config = { ...(b.json.modelTopology.config.layers[0]!.config as object), data_format: 'channels_first' };
+    expectEngineError(() => loadLayersModel(b.json, b.shards), 'unsupported_layer', "'c'", 'channels_last');
+    const up = built([{ type: 'raw', className: 'UpSampling2D', config: { size: [2, 2], interpolation: 'bilinear' }, name: 'u' }, { type: 'flatten' }, { type: 'dense', units: 2 }], { inputShape: [2, 2, 1] });
+    expectEngineError(() => loadLayersModel(up.json, up.shards), 'unsupported_layer', "'u'", 'bilinear');
+    const bn = built([{ type: 'batchNorm', name: 'bn' }, { type: 'flatten' }, { type: 'dense', units: 2 }], { inputShape: [2, 2, 1] });
+    (bn.json.modelTopology.config.layers[0]!.config as Record<string, unknown>).axis = 1;
+    expectEngineError(() => loadLayersModel(bn.json, bn.shards), 'unsupported_layer', "'bn'", 'axis 1');
+  });
+
+  it('a Functional graph with a cycle, an unknown input, a shared layer, or deep inbound nodes, naming the layer', () => {
+    const cyc = built(MLP, { format: 'functional' });
+    cyc.json.modelTopology.config.layers[1]!.inbound_nodes = [[['dense_1', 0, 0, {}]]];
+    expectEngineError(() => loadLayersModel(cyc.json, cyc.shards), 'invalid_model', 'cycle');
+    const unknown = built(MLP, { format: 'functional' });
+    unknown.json.modelTopology.config.layers[2]!.inbound_nodes = [[['nowhere', 0, 0, {}]]];
+    expectEngineError(() => loadLayersModel(unknown.json, unknown.shards), 'invalid_model', "'dense_1'", 'nowhere');
+    const shared = built(MLP, { format: 'functional' });
+    shared.json.modelTopology.config.layers[2]!.inbound_nodes = [[['dense', 0, 0, {}]], [['dense', 0, 0, {}]]];
+    expectEngineError(() => loadLayersModel(shared.json, shared.shards), 'unsupported_layer', "'dense_1'", '2 calls');
+    const deep = built(MLP, { format: 'functional' });
+    // As text: JSON.stringify itself overflows the stack on such an object, JSON.parse does not.
+    deep.json.modelTopology.config.layers[2]!.inbound_nodes = ['NEST'] as never;
+    const text = JSON.stringify(deep.json).replace('"NEST"', `${'['.repeat(100_000)}["dense",0,0,{}]${']'.repeat(100_000)}`);
+    expectEngineError(() => loadLayersModel(text, deep.shards), 'invalid_model', 'inbound_nodes', 'deep');
   });
 
   it('a shard shorter than the manifest, naming the weight where the bytes end', () => {
@@ -136,8 +151,8 @@ describe('loadLayersModel refuses', () => {
   });
 
   it('models over the documented limits', () => {
-    const deep = built([...Array.from({ length: MAX_LAYERS }, (): TinyLayer => ({ type: 'dropout' })), { type: 'dense', units: 2 }]);
-    expectEngineError(() => loadLayersModel(deep.json, deep.shards), 'limit_exceeded', `${MAX_LAYERS} layers`);
+    const deep = built([...Array.from({ length: MAX_NODES }, (): TinyLayer => ({ type: 'dropout' })), { type: 'dense', units: 2 }]);
+    expectEngineError(() => loadLayersModel(deep.json, deep.shards), 'limit_exceeded', `${MAX_NODES} layers`);
     const b = built();
     const padded = JSON.stringify(b.json) + ' '.repeat(MAX_MODEL_JSON_BYTES);
     expectEngineError(() => loadLayersModel(padded, b.shards), 'limit_exceeded', 'model.json');
@@ -145,11 +160,11 @@ describe('loadLayersModel refuses', () => {
     expectEngineError(() => loadLayersModel(big.json, big.shards), 'limit_exceeded', '512');
   });
 
-  it('a model that does not end in class scores, or uses Dense on an image', () => {
+  it('a model that does not end in class scores (Dense on an image keeps the image axes)', () => {
     const conv = built([{ type: 'conv2d', filters: 2, kernelSize: 2 }], { inputShape: [3, 3, 1] });
     expectEngineError(() => loadLayersModel(conv.json, conv.shards), 'invalid_model', 'class scores');
     const img = built([{ type: 'dense', units: 2, name: 'head' }], { inputShape: [3, 3, 1] });
-    expectEngineError(() => loadLayersModel(img.json, img.shards), 'invalid_model', "'head'", 'Flatten');
+    expectEngineError(() => loadLayersModel(img.json, img.shards), 'invalid_model', 'class scores', '[3,3,2]');
   });
 
   it('wrong input shapes and bit widths at use, leaking nothing', () => {

@@ -49,7 +49,7 @@ describe('saveLayersModel', () => {
   it('float32: a valid layers-model with one shard; load gives identical weights and logits', () => {
     const model = loadCnn();
     const { saved, back, manifest } = roundTrip(model, 'float32');
-    expect(saved.json).toMatchObject({ format: 'layers-model', modelTopology: { class_name: 'Sequential' } });
+    expect(saved.json).toMatchObject({ format: 'layers-model', modelTopology: { class_name: 'Model' } });
     expect(manifest).toHaveLength(1);
     expect(manifest[0]!.paths).toEqual(['weights.bin']);
     expect(saved.weights.length).toBe(4 * model.summary.parameters);
@@ -111,7 +111,7 @@ describe('saveLayersModel', () => {
     [model, twin, f.back, u.back, upload, again.back].forEach((m) => m.dispose());
   });
 
-  it('saves Functional and Keras 3 uploads as a Sequential that loads to the same logits', () => {
+  it('saves Functional and Keras 3 uploads as a Keras 2 Functional model that loads to the same logits', () => {
     for (const format of ['keras3', 'keras3-functional'] as const) {
       const model = loadCnn({ format });
       roundTrip(model, 'float32').back.dispose();

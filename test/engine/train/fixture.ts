@@ -1,7 +1,6 @@
 // Shared fixture of the training tests: the 4-class 8x8 task as a Dataset, and a tiny CNN (conv, pool, BN, dense) pre-fitted by `fit`.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type Model } from '../../../src/engine/model';
-import type { LayersModel } from '../../../src/engine/model/model';
 import type { Dataset } from '../../../src/engine/data/types';
 import { fit } from '../../../src/engine/train';
 import { buildLayersModel } from '../../helpers/models';
@@ -28,7 +27,7 @@ export function floatModel(data: Dataset): Model {
     { inputShape: [8, 8, 1], seed: 4 },
   );
   const init = loadLayersModel(b.json, b.shards);
-  const trained = fit(init as LayersModel, data, { epochs: 3, batchSize: 16, learningRate: 0.01, seed: 1 });
+  const trained = fit(init, data, { epochs: 3, batchSize: 16, learningRate: 0.01, seed: 1 });
   init.dispose();
   return trained;
 }
