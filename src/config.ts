@@ -20,6 +20,9 @@ const EnvSchema = z.object({
   MAX_SAMPLES: int(1, 10000).default(10000),
   /** Work units one audit may ask for (see docs/api.md#limits): samples x epsilons x variants x defenses x attack iterations. */
   MAX_WORK: int(1, 1e12).default(2e8),
+  /** Memory one audit chunk may use, in MiB: micro-batches are sized from the model to fit. Default: the runtime's
+   *  (128, a Workers isolate, on Workers; 1024 on Node). */
+  CHUNK_MEMORY_MB: int(16, 65536).optional(),
   /** Mini-batches one retraining job may run (epochs x batches per epoch, or its maxBatches). */
   MAX_TRAIN_BATCHES: int(1, 1e7).default(20_000),
   /** Token buckets per API key or client address: sustained requests per minute, and burst size. */
@@ -45,6 +48,8 @@ export interface Limits {
   samples: number;
   work: number;
   trainBatches: number;
+  /** Bytes one audit chunk may use (CHUNK_MEMORY_MB). */
+  chunkMemoryBytes: number;
 }
 
 export interface RateLimit {
@@ -65,7 +70,7 @@ export class ConfigError extends Error {
 }
 
 /** Reads the variables above (unknown ones are ignored); throws ConfigError naming the first bad variable. */
-export function configFromEnv(env: Record<string, unknown>): AppConfig {
+export function configFromEnv(env: Record<string, unknown>, defaults: { chunkMemoryMb: number } = { chunkMemoryMb: 128 }): AppConfig {
   const strings = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string' && v !== ''));
   const r = EnvSchema.safeParse(strings);
   if (!r.success) {
@@ -76,7 +81,7 @@ export function configFromEnv(env: Record<string, unknown>): AppConfig {
   const e = r.data;
   return {
     apiKeys: e.API_KEYS,
-    limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK, trainBatches: e.MAX_TRAIN_BATCHES },
+    limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK, trainBatches: e.MAX_TRAIN_BATCHES, chunkMemoryBytes: (e.CHUNK_MEMORY_MB ?? defaults.chunkMemoryMb) * MiB },
     rateLimits: {
       writes: { perMinute: e.RATE_LIMIT_WRITES_PER_MINUTE, burst: e.RATE_LIMIT_WRITE_BURST },
       reads: { perMinute: e.RATE_LIMIT_READS_PER_MINUTE, burst: e.RATE_LIMIT_READ_BURST },
@@ -88,3 +93,6 @@ export function configFromEnv(env: Record<string, unknown>): AppConfig {
     fetch: { allowedHosts: e.FETCH_ALLOWED_HOSTS.map((h) => h.toLowerCase()), maxBytes: e.FETCH_MAX_BYTES, timeoutMs: e.FETCH_TIMEOUT_MS },
   };
 }
+
+/** Node's defaults where they differ from a Workers isolate's: one chunk may use 1 GiB. */
+export const NODE_DEFAULTS = { chunkMemoryMb: 1024 };

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createApp } from './app';
 import { exportPrivateJwk, generateSigningKey, importPrivateKey, type PrivateJwk, type SigningKey } from './attest/ed25519';
-import { configFromEnv } from './config';
+import { configFromEnv, NODE_DEFAULTS } from './config';
 import { builtinMnist } from './data/mnist.node';
 import { NodeJobDriver } from './jobs/runner.node';
 import { startNodeEngine } from './runtime/node';
@@ -40,7 +40,7 @@ export interface RunningServer {
 }
 
 export async function startServer(env: Env = process.env): Promise<RunningServer> {
-  const config = configFromEnv(env);
+  const config = configFromEnv(env, NODE_DEFAULTS);
   const port = Number(env.PORT ?? 8787);
   const hostname = env.HOST ?? '127.0.0.1';
   const s3 = s3ConfigFromEnv(env);
@@ -49,7 +49,7 @@ export async function startServer(env: Env = process.env): Promise<RunningServer
   const signer = await loadSigningKey(env);
   await startNodeEngine();
   const log = (msg: string, e?: unknown) => console.error(`qaudit: ${msg}`, e ?? '');
-  const driver = new NodeJobDriver({ store, signingKey: signer, builtin: builtinMnist, log });
+  const driver = new NodeJobDriver({ store, signingKey: signer, builtin: builtinMnist, log, memoryBudget: config.limits.chunkMemoryBytes });
   const app = createApp({
     store, driver, signer, config,
     startEngine: startNodeEngine,

@@ -20,6 +20,9 @@ export const AUDIT_OPTIONS = {
   defense: { type: 'string' },
   seed: { type: 'string' },
   'chunk-size': { type: 'string' },
+  preprocess: { type: 'string' },
+  labels: { type: 'string' },
+  'micro-batch': { type: 'string' },
   threads: { type: 'string' },
   out: { type: 'string' },
   junit: { type: 'string' },
@@ -42,7 +45,28 @@ export function parseAuditFlags(argv: string[]) {
 const FLAG_OF: Record<string, string> = {
   attacks: '--attacks', epsilons: '--eps', norm: '--norm', bits: '--bits', steps: '--steps', stepSize: '--step-size',
   restarts: '--restarts', queries: '--queries', defense: '--defense', limit: '--limit', seed: '--seed', chunkSize: '--chunk-size',
+  preprocess: '--preprocess', labels: '--labels', microBatch: '--micro-batch',
 };
+
+/** Named preprocessings (pixels in [0, 1] -> model input); anything else is read as the JSON of the API's setting. */
+export const PREPROCESS_PRESETS: Record<string, unknown> = {
+  none: null,
+  model: 'model',
+  /** Keras MobileNet / tf.keras.applications 'tf' mode: [-1, 1]. */
+  'keras-mobilenet': { scale: 2, offset: -1 },
+  /** torchvision: ImageNet mean and std per channel. */
+  imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+};
+
+export function parsePreprocess(v: string | undefined): unknown {
+  if (v === undefined) return undefined;
+  if (Object.hasOwn(PREPROCESS_PRESETS, v)) return PREPROCESS_PRESETS[v];
+  try {
+    return JSON.parse(v);
+  } catch {
+    throw new EngineError('invalid_argument', `--preprocess: expected ${Object.keys(PREPROCESS_PRESETS).join(', ')} or a JSON object such as '{"scale": 2, "offset": -1}', got '${v}'`);
+  }
+}
 
 function num(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -88,6 +112,9 @@ export function settingsFromFlags(f: AuditFlags): AuditSettings {
     limit: num('--limit', f.limit),
     seed: num('--seed', f.seed),
     chunkSize: num('--chunk-size', f['chunk-size']),
+    preprocess: parsePreprocess(f.preprocess),
+    labels: f.labels,
+    microBatch: num('--micro-batch', f['micro-batch']),
   };
   return parseFlagged(input, parseSettings, FLAG_OF);
 }

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { checkThresholds, parseThresholds, renderJunit } from '../engine/audit';
 import type { Report } from '../engine/audit';
 import { EngineError } from '../engine/errors';
+import { configFromEnv, NODE_DEFAULTS } from '../config';
 import { builtinMnist } from '../data/mnist.node';
 import { runAuditLocally } from '../jobs/runner.node';
 import { modelDigest } from '../storage/digest';
@@ -28,6 +29,12 @@ export const AUDIT_HELP = `qaudit audit --model path/to/model.json [options]
   --defense SPEC      none (default), nonlinear (= staircase), staircase|sine|random[:param=value,...]
   --seed S            seed of every random draw (default 0)
   --chunk-size N      samples per chunk, a multiple of 16 (default 32)
+  --preprocess SPEC   how pixels in [0, 1] become the model's input (epsilon stays in pixel units): none
+                      (default), model (raw 0-255: the model's own Rescaling/Normalization layers), keras-mobilenet
+                      ([-1, 1]), imagenet (torchvision mean/std), or JSON {"scale":..,"offset":..} / {"mean":[..],"std":[..]}
+  --labels SPEC       dataset (default) or model: each sample's label is the model's own clean prediction
+  --micro-batch N     samples per forward/backward pass: 1, 2, 4, 8 or 16 (default: the largest that fits
+                      CHUNK_MEMORY_MB, default 1024 here; results do not depend on it)
   --threads N         worker threads, one engine each (default: one per core)
   --out FILE          write the JSON report
   --junit FILE        write a JUnit XML report
@@ -58,6 +65,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
       data,
       builtin: builtinMnist,
       settings,
+      memoryBudget: configFromEnv(process.env, NODE_DEFAULTS).limits.chunkMemoryBytes,
       threads,
       onProgress: (e) => {
         if (e.type === 'progress') progress.update(e.progress.done, e.progress.total, e.progress.current ?? '');

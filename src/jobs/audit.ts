@@ -1,6 +1,6 @@
 // The audit job as resumable steps shared by both drivers: prepare (plan), one step per chunk, report (merge + sign).
 // Each step writes its result under keys.jobChunk(job, step) and, when retried, finds it there instead of redoing it.
-import { mergeReport, parseSettings, planAudit } from '../engine/audit';
+import { mergeReport, parseSettings, planAudit, planVariants, withMicroBatch } from '../engine/audit';
 import type { AuditSettings, Chunk, ChunkResult, DataInfo, Report } from '../engine/audit';
 import type { ModelSummary } from '../engine/model/types';
 import { createStatement, sha256Hex, signStatement } from '../attest';
@@ -20,6 +20,8 @@ export interface AuditDeps {
   signingKey: SigningKey;
   /** Node: the package's MNIST; unset on Workers, where the seeded bucket copy is read. */
   builtin?: BuiltinLoader;
+  /** Bytes one chunk may use (micro-batches are sized from it); default DEFAULT_MEMORY_BUDGET, a Workers isolate. */
+  memoryBudget?: number;
 }
 
 /** Everything the chunk and report steps need, stored as the `plan` step's result (plain JSON). */
@@ -69,9 +71,11 @@ export async function prepare(jobId: string, deps: AuditDeps): Promise<{ plan: A
   const record = await readRecord(deps.store, jobId);
   if (!record) throw new StorageError('not_found', `expected a job record at ${keys.jobState(jobId)}, got none`, keys.jobState(jobId));
   const request = parseAuditRequest(record.request);
-  const settings = parseSettings(request.settings ?? {});
-  const { inputs, model } = await loadInputs(deps.store, request, settings, deps.builtin);
+  const parsed = parseSettings(request.settings ?? {});
+  const { inputs, model } = await loadInputs(deps.store, request, parsed, deps.builtin);
   try {
+    // The micro-batch is fixed here and stored with the plan, so that every runtime and every resume uses it.
+    const settings = withMicroBatch(parsed, model.summary, planVariants(parsed, model.summary.bits).length, deps.memoryBudget);
     const key = keys.jobChunk(jobId, PLAN_STEP);
     let bytes = await deps.store.get(key);
     if (!bytes || !isPlan(bytes, jobId)) {

@@ -1,6 +1,6 @@
 // An audit's inputs read from the store (model bytes, surrogate, data set), and the engine context built on them.
 // Inputs are plain bytes and typed arrays, so a Node runner can post them to worker threads unchanged.
-import { auditParts, createAuditContext } from '../engine/audit';
+import { auditParts, createAuditContext, labelByModel, toPreprocess } from '../engine/audit';
 import type { AuditContext, AuditSettings } from '../engine/audit';
 import { datasetFromNpz, fitToModel, take } from '../engine/data/dataset';
 import type { Dataset } from '../engine/data/types';
@@ -50,7 +50,9 @@ export async function loadModelBytes(store: Store, sha256: string): Promise<Mode
   return { modelJson, shards };
 }
 
-export const toModel = (m: ModelBytes): Model => loadLayersModel(m.modelJson, new Map(m.shards));
+/** The model as audits and training see it: with the settings' preprocessing (none by default). */
+export const toModel = (m: ModelBytes, settings?: Pick<AuditSettings, 'preprocess'>): Model =>
+  loadLayersModel(m.modelJson, new Map(m.shards), { preprocess: toPreprocess(settings?.preprocess ?? null) });
 
 /** A job's data: 'mnist' is the built-in split `split` (the test split for audits, the training split for retraining). */
 export async function loadDataset(store: Store, spec: AuditRequest['dataset'], builtin?: BuiltinLoader, split: BuiltinName = 'mnist-test'): Promise<Dataset> {
@@ -74,10 +76,14 @@ export async function loadInputs(store: Store, request: AuditRequest, settings: 
   const modelBytes = await loadModelBytes(store, request.model);
   const surrogate = request.surrogate ? await loadModelBytes(store, request.surrogate) : undefined;
   const raw = await loadDataset(store, request.dataset, builtin);
-  const model = toModel(modelBytes);
+  const model = toModel(modelBytes, settings);
   try {
-    const fitted = fitToModel(raw, model.inputShape, model.numClasses);
-    return { inputs: { model: modelBytes, surrogate, data: compact(fitted, settings.limit), dataTotal: raw.shape[0] }, model };
+    // Labels from the model are written over whatever the data set holds (image folders of other classes too).
+    const byModel = settings.labels === 'model';
+    const fitted = fitToModel(byModel ? { ...raw, y: new Int32Array(raw.shape[0]) } : raw, model.inputShape, model.numClasses);
+    const data = compact(fitted, settings.limit);
+    if (byModel) data.y = labelByModel(model, data, settings.microBatch ?? 1);
+    return { inputs: { model: modelBytes, surrogate, data, dataTotal: raw.shape[0] }, model };
   } catch (e) {
     model.dispose();
     throw e;
@@ -91,8 +97,8 @@ export interface OpenContext {
 }
 
 export function openContext(inputs: AuditInputs, settings: AuditSettings): OpenContext {
-  const model = toModel(inputs.model);
-  const surrogate = inputs.surrogate ? toModel(inputs.surrogate) : undefined;
+  const model = toModel(inputs.model, settings);
+  const surrogate = inputs.surrogate ? toModel(inputs.surrogate, settings) : undefined;
   try {
     expect(!surrogate || surrogate.inputShape.join() === model.inputShape.join(), 'invalid_model',
       `expected a surrogate with input ${model.inputShape.join('x')}, got ${surrogate?.inputShape.join('x')}`);

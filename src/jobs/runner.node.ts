@@ -144,6 +144,8 @@ export interface LocalAuditOptions {
   surrogate?: ModelBytes;
   store?: Store;
   signingKey?: SigningKey;
+  /** Bytes one chunk may use (default: a Workers isolate's 128 MB). */
+  memoryBudget?: number;
   /** The attestation subject; default: the digest of the re-serialized model.json (pass the raw bytes' digest when you have them). */
   modelSha256?: string;
   threads?: number;
@@ -181,7 +183,7 @@ export async function runAuditLocally(o: LocalAuditOptions): Promise<LocalAuditR
   await startNodeEngine();
   const executor = makeExecutor(o.threads, o.workerPath);
   try {
-    const record = await runAuditJob(jobId, { store, signingKey, builtin: o.builtin }, executor, { onEvent: o.onProgress });
+    const record = await runAuditJob(jobId, { store, signingKey, builtin: o.builtin, memoryBudget: o.memoryBudget }, executor, { onEvent: o.onProgress });
     if (record.status !== 'succeeded') throw Object.assign(new Error(record.error?.message ?? `audit ${record.status}`), record.error ?? {});
     const reportBytes = (await store.get(keys.report(record.reportId!)))!;
     const attestation = fromJsonBytes<DsseEnvelope>((await store.get(keys.attestation(record.reportId!)))!);

@@ -1,4 +1,5 @@
 // Starting an audit: canonical settings, explicit limits, model and data checked, the record written, the driver told.
+import { planMemory } from '../engine/audit/memory';
 import { planAudit, planGuards, planVariants } from '../engine/audit/plan';
 import { AuditSettingsSchema, type AuditSettings } from '../engine/audit/settings';
 import { EngineError } from '../engine/errors';
@@ -50,6 +51,12 @@ export async function startAudit(deps: ResolvedDeps, body: { model: string; data
     samples = await checkFit(deps.store, data, summary);
   } catch (e) {
     if (e instanceof EngineError) throw new ProblemError(422, 'data_mismatch', `data ${data} does not fit model ${model}: ${e.message}`, 'body.data');
+    throw e;
+  }
+  try {
+    planMemory(summary, planVariants(settings, summary.bits).length, limits.chunkMemoryBytes);
+  } catch (e) {
+    if (e instanceof EngineError) throw new ProblemError(422, 'limit_exceeded', e.message, 'body.bits');
     throw e;
   }
   const work = auditWork(settings, samples, summary.bits);

@@ -96,8 +96,9 @@ export async function eachMicroBatch(
   ctx: AuditContext, start: number, end: number,
   f: (x: tf.Tensor4D, y: tf.Tensor1D, indices: number[], labels: number[]) => Promise<void> | void,
 ): Promise<void> {
-  for (let s = start; s < end; s += MICRO_BATCH) {
-    const e = Math.min(end, s + MICRO_BATCH);
+  const size = ctx.settings.microBatch ?? MICRO_BATCH;
+  for (let s = start; s < end; s += size) {
+    const e = Math.min(end, s + size);
     const { x, y } = ctx.batch(ctx.data, s, e);
     try {
       const indices = Array.from({ length: e - s }, (_, i) => s + i);

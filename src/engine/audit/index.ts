@@ -25,3 +25,6 @@ export type { Threshold, ThresholdFailure } from './junit';
 export function auditParts(model: Model, data: Dataset, surrogate?: Classifier): AuditParts {
   return { model, data, surrogate, batch, runAttack, defend };
 }
+export { planMemory, withMicroBatch, chunkBytes, DEFAULT_MEMORY_BUDGET } from './memory';
+export type { MemoryPlan } from './memory';
+export { labelByModel } from './labels';

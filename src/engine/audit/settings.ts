@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { EngineError } from '../errors';
 import { MAPPING_DEFAULTS } from '../defense/mappings';
 import type { Mapping } from '../defense/mappings';
+import type { Preprocess } from '../model/ir';
 
 export const ATTACKS = ['fgsm', 'pgd', 'apgd', 'square', 'transfer'] as const;
 export type AuditAttack = (typeof ATTACKS)[number];
@@ -43,6 +44,31 @@ export type DefenseMapping = z.output<typeof DefenseSchema>;
 
 const unique = <T>(xs: readonly T[]) => [...new Set(xs)];
 
+const perChannel = z.union([z.number(), z.array(z.number()).min(1).max(4)]).transform((v) => [v].flat());
+/**
+ * How pixels in [0, 1] become the model's input, so that epsilon and clipping stay in pixel units: none (null),
+ * 'model' (raw 0-255 pixels: the model's own Rescaling / Normalization layers map them), x * scale + offset, or
+ * (x - mean) / std (torchvision's ImageNet mean/std are in [0, 1] units).
+ */
+export const PreprocessSchema = z.union([
+  z.null(),
+  z.literal('model'),
+  z.object({ scale: perChannel, offset: perChannel.default([0]) }).strict(),
+  z.object({ mean: perChannel, std: perChannel.refine((v) => v.every((x) => x > 0), { message: 'expected std > 0' }) }).strict(),
+]);
+export type PreprocessSetting = z.output<typeof PreprocessSchema>;
+
+/** The engine's preprocessing op for a setting. */
+export function toPreprocess(p: PreprocessSetting): Preprocess | null {
+  if (p === null) return null;
+  if (p === 'model') return { kind: 'affine', scale: [255], offset: [0] };
+  if ('scale' in p) return { kind: 'affine', scale: p.scale, offset: p.offset };
+  return { kind: 'standardize', mean: p.mean, std: p.std };
+}
+
+/** Micro-batch sizes a plan may pick: divisors of MICRO_BATCH, so that batches never straddle an aligned chunk. */
+export const MICRO_BATCHES = [1, 2, 4, 8, 16] as const;
+
 export const AuditSettingsSchema = z
   .object({
     attacks: z.array(z.enum(ATTACKS)).min(1).default([...ATTACKS]),
@@ -75,6 +101,11 @@ export const AuditSettingsSchema = z
     examples: z.int().min(0).max(MICRO_BATCH).default(4),
     /** Run the sanity probes (large-epsilon PGD, gradient probe). */
     sanity: z.boolean().default(true),
+    preprocess: PreprocessSchema.default(null),
+    /** 'model': each sample's label is the upload's own clean prediction (images without labels). */
+    labels: z.enum(['dataset', 'model']).default('dataset'),
+    /** Samples per forward/backward pass; unset: the largest that fits the memory budget (results do not depend on it). */
+    microBatch: z.int().refine((n) => (MICRO_BATCHES as readonly number[]).includes(n), { message: `expected one of ${MICRO_BATCHES.join(', ')}` }).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
