@@ -17,7 +17,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keras_json import CONVERTED_BY, GENERATED_BY, model_topology  # noqa: E402
 from models import DATA_DIR, MODELS, accuracy, build, load_data  # noqa: E402
-from tfjs_io import read_weights, write_model  # noqa: E402
+from tfjs_io import check_quantizer, read_weights, write_model  # noqa: E402
 
 FIXTURES = 'test/fixtures/models'
 REFERENCE_SAMPLES = 64
@@ -65,6 +65,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('names', nargs='*', default=list(MODELS))
     torch.set_num_threads(1)
+    check_quantizer()
     for name in ap.parse_args().names:
         export(name)
 

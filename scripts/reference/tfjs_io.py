@@ -29,6 +29,12 @@ def quantize_uint8(w):
     return q, float(lo), float(scale)
 
 
+def check_quantizer():
+    """The worked example of tfjs-converter's write_weights.py (_quantize_entry's docstring)."""
+    q, lo, scale = quantize_uint8(np.array([0, -0.1, 1.2], np.float32))
+    assert q.tolist() == [20, 0, 255] and abs(lo + 0.10196078817) < 1e-10 and abs(scale - 0.00509803940852) < 1e-12, (q, lo, scale)
+
+
 def dequantize(q, lo, scale):
     return (q.astype(np.float64) * scale + lo).astype(np.float32)
 
