@@ -32,12 +32,14 @@ export interface AuditWorkflowEnv {
 
 export interface AuditParams { jobId: string; kind?: JobKind }
 
-/** Store and key from the Worker's environment; the built-in MNIST comes from the bucket (`npm run seed`). */
+/** Store, key and chunk memory from the Worker's environment; the built-in MNIST comes from the bucket (`npm run seed`). */
 export async function workerDeps(env: AuditWorkflowEnv): Promise<AuditDeps> {
   const config = s3ConfigFromEnv(env as Record<string, string | undefined>);
   if (!config) throw new StorageError('invalid_config', 'expected S3_* variables on Workers, got none (there is no embedded store)');
   const signingKey = await importPrivateKey(JSON.parse(env.SIGNING_KEY) as PrivateJwk);
-  return { store: new S3Store(config), signingKey };
+  // CHUNK_MEMORY_MB as the API reads it (src/config.ts, validated there), so the plan refuses nothing the API accepted.
+  const mb = Number(env.CHUNK_MEMORY_MB ?? '');
+  return { store: new S3Store(config), signingKey, memoryBudget: Number.isInteger(mb) && mb > 0 ? mb * 2 ** 20 : undefined };
 }
 
 export class AuditWorkflow extends WorkflowEntrypoint<AuditWorkflowEnv, AuditParams> {

@@ -28,7 +28,7 @@ async function residualCnn(): Promise<{ json: Record<string, unknown>; shards: M
   const out = tfl.layers.dense({ units: 3, activation: 'softmax' }).apply(g) as tfl.SymbolicTensor;
   const model = tfl.model({ inputs: x, outputs: out });
   let seed = 1;
-  for (const w of model.weights) w.write(tf.randomUniform(w.shape, /variance/.test(w.originalName) ? 0.5 : -0.8, /variance/.test(w.originalName) ? 1.5 : 0.8, 'float32', seed++));
+  for (const w of model.weights) w.write(tf.randomUniform(w.shape as number[], /variance/.test(w.originalName) ? 0.5 : -0.8, /variance/.test(w.originalName) ? 1.5 : 0.8, 'float32', seed++));
   let art!: tf.io.ModelArtifacts;
   await model.save(tf.io.withSaveHandler(async (m) => ((art = m), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
   model.dispose();
