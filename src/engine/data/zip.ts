@@ -1,4 +1,4 @@
-// Zip reading for untrusted .npz: our own central-directory parser (so every size is checked
+// Zip reading for untrusted uploads (.npz, zips of images): our own central-directory parser (so every size is checked
 // before any inflating) and a bounded streaming inflate from fflate.
 import { Inflate } from 'fflate';
 import { EngineError, expect } from '../errors';
@@ -43,11 +43,11 @@ class Reader {
 }
 
 function truncated(what: string): EngineError {
-  return new EngineError('invalid_data', `expected a complete zip archive (.npz), got one truncated at ${what}`);
+  return new EngineError('invalid_data', `expected a complete zip archive, got one truncated at ${what}`);
 }
 
-/** Lists the entries from the central directory; refuses more than `maxEntries` before reading them. */
-export function readZipDirectory(bytes: Uint8Array, maxEntries: number): ZipEntry[] {
+/** Lists the entries from the central directory; refuses more than `maxEntries` (of `what`) before reading them. */
+export function readZipDirectory(bytes: Uint8Array, maxEntries: number, what = 'arrays in the .npz'): ZipEntry[] {
   const r = new Reader(bytes);
   const eocd = findEocd(r);
   expect(r.u16(eocd + 4) === 0 && r.u16(eocd + 6) === 0, 'invalid_data', 'expected a single-disk zip archive, got a multi-disk one');
@@ -59,7 +59,7 @@ export function readZipDirectory(bytes: Uint8Array, maxEntries: number): ZipEntr
     count = r.u64(z + 32);
     cdOffset = r.u64(z + 48);
   }
-  expect(count <= maxEntries, 'limit_exceeded', `expected at most ${maxEntries} arrays in the .npz, got ${count}`);
+  expect(count <= maxEntries, 'limit_exceeded', `expected at most ${maxEntries} ${what}, got ${count}`);
   const entries: ZipEntry[] = [];
   let at = cdOffset;
   for (let i = 0; i < count; i++) {
@@ -75,7 +75,7 @@ function findEocd(r: Reader): number {
   for (let at = r.bytes.length - 22; at >= stop; at--) {
     if (r.view.getUint32(at, true) === SIG_EOCD) return at;
   }
-  throw new EngineError('invalid_data', 'expected a zip archive (.npz, as written by numpy.savez), got no end-of-directory record');
+  throw new EngineError('invalid_data', 'expected a zip archive (an .npz as numpy.savez writes it, or a zip of class folders of images), got no end-of-directory record');
 }
 
 function readCentral(r: Reader, at: number): { entry: ZipEntry; next: number } {
@@ -83,7 +83,7 @@ function readCentral(r: Reader, at: number): { entry: ZipEntry; next: number } {
   const flags = r.u16(at + 8), method = r.u16(at + 10);
   const nameLen = r.u16(at + 28), extraLen = r.u16(at + 30), commentLen = r.u16(at + 32);
   r.check(at + 46, nameLen + extraLen, 'a central directory entry');
-  const name = ascii(r.bytes.subarray(at + 46, at + 46 + nameLen));
+  const name = entryName(r.bytes.subarray(at + 46, at + 46 + nameLen));
   expect((flags & 1) === 0, 'invalid_data', `expected unencrypted entries, got encrypted '${name}'`);
   expect(method === 0 || method === 8, 'invalid_data', `expected entries stored or deflated, got compression method ${method} for '${name}'`);
   const e = { compressedSize: r.u32(at + 20), size: r.u32(at + 24), localOffset: r.u32(at + 42) };
@@ -116,7 +116,7 @@ function dataStart(r: Reader, e: ZipEntry): number {
   expect(r.u32(at) === SIG_LOCAL, 'invalid_data', `expected a local header for '${e.name}' at byte ${at}, got other bytes`);
   const nameLen = r.u16(at + 26), extraLen = r.u16(at + 28);
   r.check(at + 30, nameLen, 'a local header');
-  expect(ascii(r.bytes.subarray(at + 30, at + 30 + nameLen)) === e.name, 'invalid_data',
+  expect(entryName(r.bytes.subarray(at + 30, at + 30 + nameLen)) === e.name, 'invalid_data',
     `expected the local header name to match '${e.name}', got a different name`);
   const start = at + 30 + nameLen + extraLen;
   r.check(start, e.compressedSize, `the data of '${e.name}'`);
@@ -184,9 +184,11 @@ export function crc32(b: Uint8Array): number {
   return (c ^ -1) >>> 0;
 }
 
-/** Names are decoded as bytes; anything non-ASCII is then refused by the name rule. */
-function ascii(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
+/**
+ * Names as UTF-8 (what zip tools write today, with or without the language-encoding flag); invalid
+ * bytes become U+FFFD. The .npz name rule then refuses anything non-ASCII; class folders may use any.
+ */
+const UTF8 = new TextDecoder('utf-8');
+function entryName(b: Uint8Array): string {
+  return UTF8.decode(b);
 }
