@@ -3,6 +3,8 @@
 import { auditParts, createAuditContext, labelByModel, toPreprocess } from '../engine/audit';
 import type { AuditContext, AuditSettings } from '../engine/audit';
 import { datasetFromNpz, fitToModel, take } from '../engine/data/dataset';
+import { readImageFolder } from '../engine/data/image-folder';
+import { fitSource, isImageFolder, sourceSize, type DataSource } from '../engine/data/source';
 import type { Dataset } from '../engine/data/types';
 import { expect } from '../engine/errors';
 import { loadLayersModel } from '../engine/model';
@@ -54,15 +56,21 @@ export async function loadModelBytes(store: Store, sha256: string): Promise<Mode
 export const toModel = (m: ModelBytes, settings?: Pick<AuditSettings, 'preprocess'>): Model =>
   loadLayersModel(m.modelJson, new Map(m.shards), { preprocess: toPreprocess(settings?.preprocess ?? null) });
 
-/** A job's data: 'mnist' is the built-in split `split` (the test split for audits, the training split for retraining). */
-export async function loadDataset(store: Store, spec: AuditRequest['dataset'], builtin?: BuiltinLoader, split: BuiltinName = 'mnist-test'): Promise<Dataset> {
+/**
+ * A job's data: 'mnist' is the built-in split `split` (the test split for audits, the training split for
+ * retraining); an upload is an .npz (decoded now) or a zip of image folders (decoded when fitted to the model).
+ */
+export async function loadDataset(store: Store, spec: AuditRequest['dataset'], builtin?: BuiltinLoader, split: BuiltinName = 'mnist-test'): Promise<DataSource> {
   if (spec === 'mnist') {
     if (builtin) return builtin(split);
     const key = split === 'mnist-train' ? BUILTIN_MNIST_TRAIN_KEY : BUILTIN_MNIST_KEY;
     return datasetFromNpz(await must(store, key, `the built-in MNIST split ${split} (run \`npm run seed\`)`), split);
   }
   const { sha256, name } = spec;
-  return datasetFromNpz(await must(store, keys.dataset(sha256), 'a data set'), name ?? `dataset-${sha256.slice(0, 12)}`);
+  const label = name ?? `dataset-${sha256.slice(0, 12)}`;
+  const npz = await store.get(keys.dataset(sha256));
+  if (npz) return datasetFromNpz(npz, label);
+  return readImageFolder(await must(store, keys.imageDataset(sha256), 'a data set (.npz or images)'), label);
 }
 
 /** Own copies of the first `limit` samples: a view would drag its whole buffer into a postMessage. */
@@ -80,10 +88,12 @@ export async function loadInputs(store: Store, request: AuditRequest, settings: 
   try {
     // Labels from the model are written over whatever the data set holds (image folders of other classes too).
     const byModel = settings.labels === 'model';
-    const fitted = fitToModel(byModel ? { ...raw, y: new Int32Array(raw.shape[0]) } : raw, model.inputShape, model.numClasses);
+    const fitted = isImageFolder(raw)
+      ? fitSource(raw, model.inputShape, byModel ? Infinity : model.numClasses, settings.limit)
+      : fitToModel(byModel ? { ...raw, y: new Int32Array(raw.shape[0]) } : raw, model.inputShape, model.numClasses);
     const data = compact(fitted, settings.limit);
     if (byModel) data.y = labelByModel(model, data, settings.microBatch ?? 1);
-    return { inputs: { model: modelBytes, surrogate, data, dataTotal: raw.shape[0] }, model };
+    return { inputs: { model: modelBytes, surrogate, data, dataTotal: sourceSize(raw) }, model };
   } catch (e) {
     model.dispose();
     throw e;

@@ -1,6 +1,6 @@
 // The retraining job as resumable steps shared by both drivers: prepare (checkpoint 0), one step per training
 // step (checkpoint n -> n+1 in the store), finish (the repaired model stored, the two closing audits queued).
-import { fitToModel } from '../engine/data/dataset';
+import { fitSource, sourceSize } from '../engine/data/source';
 import type { Dataset } from '../engine/data/types';
 import { expect } from '../engine/errors';
 import { saveLayersModel } from '../engine/model';
@@ -48,7 +48,7 @@ export async function loadRetrainInputs(store: Store, request: RetrainRequest, d
   const raw = await loadDataset(store, request.dataset, deps.builtin, 'mnist-train');
   const model = toModel(modelBytes);
   try {
-    return { inputs: { model: modelBytes, data: fitToModel(raw, model.inputShape, model.numClasses), config }, model };
+    return { inputs: { model: modelBytes, data: fitSource(raw, model.inputShape, model.numClasses), config }, model };
   } catch (e) {
     model.dispose();
     throw e;
@@ -195,7 +195,7 @@ export async function finishRetrain(jobId: string, deps: AuditDeps, request: Ret
       if (await readRecord(deps.store, id)) continue;
       const auditRequest: AuditRequest = { model, dataset: request.evalDataset, settings: settings as unknown as Record<string, unknown> };
       const rec = newJobRecord(id, 'audit', auditRequest as unknown as Record<string, unknown>, now());
-      rec.progress.total = planAudit(settings, { modelBits: bits, dataSize: evalData.shape[0] }).length;
+      rec.progress.total = planAudit(settings, { modelBits: bits, dataSize: sourceSize(evalData) }).length;
       await writeRecord(deps.store, rec);
     }
     return { repaired, audits };

@@ -1,4 +1,4 @@
-// /v1/datasets: upload an .npz evaluation set (x images, y labels), content-addressed; 'mnist' is built in.
+// /v1/datasets: upload an .npz (x images, y labels) or a zip of class folders of images, content-addressed; 'mnist' is built in.
 import { createRoute, z } from '@hono/zod-openapi';
 import { mediaType } from './body';
 import { subApp, type ResolvedDeps } from './deps';
@@ -6,13 +6,17 @@ import { datasetInfo, ingestDataset } from './ingest';
 import { ProblemError } from './problem';
 import { DataRef, DatasetInfoSchema, problems } from './schemas';
 
+/** Both kinds are zips; the content decides (an .npz holds .npy entries), not the type. */
 const NPZ_TYPES = ['application/octet-stream', 'application/x-npz', 'application/zip'];
 
 const upload = createRoute({
   method: 'post',
   path: '/',
-  summary: 'Upload an .npz evaluation set',
-  description: 'The body is the .npz (numpy.savez) with `x` (uint8 0-255 or float32 in [0, 1]; [N, H, W, C], [N, H, W] or [N, D]) and `y` (integer labels [N]). The id is its SHA-256.',
+  summary: 'Upload an evaluation set: an .npz, or a zip of class folders of PNG/JPEG images',
+  description: 'The body is either the .npz (numpy.savez) with `x` (uint8 0-255 or float32 in [0, 1]; [N, H, W, C], [N, H, W] or [N, D]) '
+    + 'and `y` (integer labels [N]), or a zip of class folders of PNG/JPEG images (`cat/1.png`, `dog/2.jpg`; torchvision ImageFolder '
+    + 'convention: classes sorted by name, label = index), told apart by content. Every image is decoded at upload; images are resized '
+    + 'to the model\'s input when an audit starts (bilinear, half-pixel centers; see docs/api.md#image-data). The id is the SHA-256 of the body.',
   request: {
     body: {
       required: true,

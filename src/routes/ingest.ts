@@ -2,6 +2,8 @@
 import { sha256Hex } from '../attest/encoding';
 import { modelDigest } from '../storage/digest';
 import { datasetFromNpz, fitToModel } from '../engine/data/dataset';
+import { checkImageFit, describeImageFolder, readImageFolder, type ImageFolderInfo } from '../engine/data/image-folder';
+import { dataFormat } from '../engine/data/source';
 import { NPZ_MAX_TOTAL_BYTES } from '../engine/data/npz';
 import { MNIST_SHAPE } from '../engine/data/mnist';
 import type { Dataset } from '../engine/data/types';
@@ -91,24 +93,47 @@ export async function storedModelSummary(deps: IngestDeps, id: string): Promise<
 }
 
 export interface DatasetInfo {
+  format: 'builtin' | 'npz' | 'images';
   samples: number;
-  shape: number[];
+  /** [H, W, C] ([D] when flat); for images only when every image has the same size and channels. */
+  shape?: number[];
   dtype: 'uint8' | 'float32';
   classes: number;
+  /** Image data: the class folders, label = index. */
+  classNames?: string[];
+  images?: Omit<ImageFolderInfo, 'samples' | 'classNames'>;
 }
 
 function describe(ds: Dataset): DatasetInfo {
   const [n, h, w, c] = ds.shape;
   let classes = 0;
   for (let i = 0; i < ds.y.length; i++) classes = Math.max(classes, ds.y[i]! + 1);
-  return { samples: n, shape: ds.flat ? [w * c] : [h, w, c], dtype: ds.x instanceof Uint8Array ? 'uint8' : 'float32', classes };
+  return { format: 'npz', samples: n, shape: ds.flat ? [w * c] : [h, w, c], dtype: ds.x instanceof Uint8Array ? 'uint8' : 'float32', classes };
+}
+
+/** Images are decoded to 8 bits per channel (resized to the model's input when an audit starts). */
+function describeImages({ samples, classNames, ...images }: ImageFolderInfo): DatasetInfo {
+  const one = images.sizes.length === 1 ? images.sizes[0]! : undefined;
+  return { format: 'images', samples, ...(one && { shape: [one.height, one.width, one.channels] }), dtype: 'uint8', classes: classNames.length, classNames, images };
 }
 
 /** Uncompressed bytes an uploaded .npz may inflate to: a multiple of what was sent, so a small upload cannot make a large allocation. */
 export const npzInflateLimit = (sent: number) => Math.min(NPZ_MAX_TOTAL_BYTES, NPZ_INFLATE_RATIO * sent + 1024 * 1024);
 export const NPZ_INFLATE_RATIO = 16;
 
+/**
+ * An .npz, or a zip of class folders of images (told apart by content). Every image is decoded once here, so a
+ * corrupt one is refused by name now; its description is stored beside it so GET does not decode again.
+ */
 export async function ingestDataset(store: Store, bytes: Uint8Array): Promise<{ id: string; created: boolean; info: DatasetInfo }> {
+  if (dataFormat(bytes) === 'images') {
+    const info = describeImages(describeImageFolder(readImageFolder(bytes, 'upload')));
+    const id = await sha256Hex(bytes);
+    // The zip first, its description last: the description's presence means the upload is complete.
+    await store.putIfAbsent(keys.imageDataset(id), bytes, { contentType: 'application/zip' });
+    const { written } = await store.putIfAbsent(keys.datasetInfo(id), new TextEncoder().encode(JSON.stringify(info)), JSON_TYPE);
+    return { id, created: written, info };
+  }
   const info = describe(datasetFromNpz(bytes, 'upload', { maxTotalBytes: npzInflateLimit(bytes.length) }));
   const id = await sha256Hex(bytes);
   const { written } = await store.putIfAbsent(keys.dataset(id), bytes, { contentType: 'application/octet-stream' });
@@ -116,7 +141,7 @@ export async function ingestDataset(store: Store, bytes: Uint8Array): Promise<{ 
 }
 
 /** The built-in MNIST test split: known shape, served from the package on Node and the seeded bucket on Workers. */
-export const MNIST_INFO: DatasetInfo = { samples: 2004, shape: [...MNIST_SHAPE], dtype: 'uint8', classes: 10 };
+export const MNIST_INFO: DatasetInfo = { format: 'builtin', samples: 2004, shape: [...MNIST_SHAPE], dtype: 'uint8', classes: 10 };
 /** Samples of the built-in training split (retraining's default data). */
 export const MNIST_TRAIN_SAMPLES = 7996;
 
@@ -126,8 +151,16 @@ async function loadDataset(store: Store, sha256: string): Promise<Dataset | null
   return bytes && datasetFromNpz(bytes, `dataset-${sha256.slice(0, 12)}`);
 }
 
+/** An uploaded image data set's stored description; null when the id is not one. */
+async function imagesInfo(store: Store, sha256: string): Promise<DatasetInfo | null> {
+  const bytes = await store.get(keys.datasetInfo(sha256));
+  return bytes && (JSON.parse(new TextDecoder().decode(bytes)) as DatasetInfo);
+}
+
 export async function datasetInfo(store: Store, ref: string): Promise<DatasetInfo | null> {
   if (ref === 'mnist') return MNIST_INFO;
+  const images = await imagesInfo(store, ref);
+  if (images) return images;
   const ds = await loadDataset(store, ref);
   return ds && describe(ds);
 }
@@ -135,6 +168,11 @@ export async function datasetInfo(store: Store, ref: string): Promise<DatasetInf
 /** 422 unless the data set fits the model's input and classes (the engine's own check and message). */
 export async function checkFit(store: Store, ref: string, summary: ModelSummary): Promise<number> {
   // Built-in MNIST: its shape and label range are known; a one-sample stand-in runs the same check.
+  const images = ref === 'mnist' ? null : await imagesInfo(store, ref);
+  if (images) {
+    checkImageFit(images.classNames ?? [], summary.inputShape, summary.numClasses);
+    return images.samples;
+  }
   const ds: Dataset | null = ref === 'mnist'
     ? { name: 'mnist', x: new Uint8Array(28 * 28), y: Int32Array.of(9), shape: [1, ...MNIST_SHAPE] }
     : await loadDataset(store, ref);

@@ -45,15 +45,27 @@ export const ModelInfoSchema = z.object({
   links: z.object({ self: z.string() }),
 }).openapi('ModelInfo');
 
+const ImageSetSchema = z.object({
+  sizes: z.array(z.object({ width: z.int(), height: z.int(), channels: z.int(), count: z.int() }))
+    .openapi({ description: 'Distinct image sizes (channels as decoded: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA), most frequent first, at most 20' }),
+  formats: z.object({ png: z.int(), jpeg: z.int() }),
+  skipped: z.object({ count: z.int(), examples: z.array(z.string()) })
+    .openapi({ description: 'Files that are not .png/.jpg/.jpeg, or outside any class folder (at most 10 named)' }),
+}).openapi('ImageSet');
+
 export const DatasetInfoSchema = z.object({
   id: z.string().openapi({ example: 'mnist' }),
   created: z.boolean().optional(),
+  format: z.enum(['builtin', 'npz', 'images']).openapi({ description: 'How the data was uploaded: an .npz, or a zip of class folders of images' }),
   samples: z.int(),
   /** [H, W, C], or [D] for flat data (fitted to the model when an audit starts). */
-  shape: z.array(z.int()),
+  shape: z.array(z.int()).optional()
+    .openapi({ description: '[H, W, C], or [D] for flat data; for images only when all share one size (they are resized to the model\'s input when an audit starts)' }),
   dtype: z.enum(['uint8', 'float32']),
-  /** Largest label + 1. */
+  /** Largest label + 1; for images, the number of class folders. */
   classes: z.int(),
+  classNames: z.array(z.string()).optional().openapi({ description: 'Image data: class folder names in code-point order; label = index' }),
+  images: ImageSetSchema.optional(),
   bytes: z.int().optional(),
   links: z.object({ self: z.string() }),
 }).openapi('DatasetInfo');

@@ -5,7 +5,9 @@ import { StorageError } from './store';
  * Layout (see docs/storage.md):
  *   models/<sha256>/model.json                 tfjs model topology + weights manifest
  *   models/<sha256>/weights/<index>.bin        weight shards, in manifest order (index 0..9999)
- *   datasets/<sha256>.npz                      uploaded data sets, content-addressed
+ *   datasets/<sha256>.npz                      uploaded .npz data sets, content-addressed
+ *   datasets/<sha256>.zip                      uploaded zips of class folders of images, content-addressed
+ *   datasets/<sha256>.json                     an uploaded data set's description (written at upload)
  *   builtin/datasets/<name>.npz                data sets shipped with qaudit (name: lowercase slug)
  *   jobs/<jobId>/state.json                    job state, rewritten as the job advances
  *   jobs/<jobId>/chunks/<chunkId>.json         one step's result, write-once
@@ -52,6 +54,8 @@ export const keys = {
     return `models/${sha(sha256)}/weights/${index}.bin`;
   },
   dataset: (sha256: string) => `datasets/${sha(sha256)}.npz`,
+  imageDataset: (sha256: string) => `datasets/${sha(sha256)}.zip`,
+  datasetInfo: (sha256: string) => `datasets/${sha(sha256)}.json`,
   builtinDataset: (name: string) => `builtin/datasets/${check(name, SLUG, 'a builtin data set name (lowercase slug)')}.npz`,
   jobPrefix: (jobId: string) => `jobs/${id(jobId)}/`,
   jobState: (jobId: string) => `jobs/${id(jobId)}/state.json`,
