@@ -15,7 +15,8 @@ import { formatSummary } from './summary';
 export const AUDIT_HELP = `qaudit audit --model path/to/model.json [options]
 
   --model FILE        tfjs Layers model.json; its weight shards are read from the same folder
-  --data SPEC         mnist (built-in test split, default) or an .npz file with x and y
+  --data SPEC         mnist (built-in test split, default), an .npz file with x and y, or a folder
+                      (or .zip) of class folders of PNG/JPEG images, resized to the model's input
   --surrogate FILE    float model.json used as the transfer source when --model is quantized
   --limit N           samples to evaluate, from the start of the data (default 100)
   --attacks LIST      fgsm,pgd,apgd,square,transfer (default: all)

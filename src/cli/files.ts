@@ -1,9 +1,10 @@
 // Reads a tfjs Layers model (model.json + the shards its manifest names) and evaluation data from disk.
-import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { zipSync, type Zippable } from 'fflate';
 import { EngineError } from '../engine/errors';
-import { datasetFromNpz } from '../engine/data/dataset';
-import type { Dataset } from '../engine/data/types';
+import { IMAGE_FOLDER_LIMITS } from '../engine/data/image-folder';
+import { dataSourceFromBytes, type DataSource } from '../engine/data/source';
 import { loadBuiltinMnist } from '../data/mnist.node';
 
 export interface ModelFiles {
@@ -35,11 +36,48 @@ export async function readModelFiles(path: string): Promise<ModelFiles> {
   return { json, shards, jsonBytes };
 }
 
-/** `mnist` (the built-in test split) or the path of an `.npz` file. */
-export async function readData(spec: string): Promise<Dataset> {
+/** `mnist` (the built-in test split), an `.npz` file, a zip of class folders of images, or such a folder. */
+export async function readData(spec: string): Promise<DataSource> {
   if (spec === 'mnist' || spec === 'mnist-test') return loadBuiltinMnist().test;
   if (spec === 'mnist-train') return loadBuiltinMnist().train;
-  return datasetFromNpz(await readUserFile(spec, 'data'), basename(spec));
+  const name = basename(resolve(spec));
+  if (await isDirectory(spec)) return dataSourceFromBytes(await zipDirectory(spec), name);
+  return dataSourceFromBytes(await readUserFile(spec, 'data'), name);
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isDirectory() ?? false;
+}
+
+const ZIP_MTIME = '1980-01-01T00:00:00';
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+/**
+ * A folder of class folders as the zip the API takes: paths relative to it, sorted, stored (images are
+ * compressed already) with a fixed timestamp, so the same folder always gives the same bytes (and data set id).
+ * Only image files are read; other files go in empty, to be counted as skipped.
+ */
+export async function zipDirectory(dir: string): Promise<Uint8Array> {
+  const files: Zippable = {};
+  let count = 0;
+  const walk = async (rel: string): Promise<void> => {
+    const entries = (await readdir(join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) { await walk(path); continue; }
+      if (!e.isFile()) continue;
+      if (++count > IMAGE_FOLDER_LIMITS.maxEntries) throw new EngineError('limit_exceeded', `expected at most ${IMAGE_FOLDER_LIMITS.maxEntries} files under ${dir}, got more`);
+      let bytes: Uint8Array = new Uint8Array(0);
+      if (IMAGE_EXT.test(e.name)) {
+        const size = (await stat(join(dir, path))).size;
+        if (size > IMAGE_FOLDER_LIMITS.maxFileBytes) throw new EngineError('limit_exceeded', `expected image files of at most ${IMAGE_FOLDER_LIMITS.maxFileBytes} bytes, got '${path}' of ${size}`);
+        bytes = await readUserFile(join(dir, path), 'image');
+      }
+      files[path] = [bytes, { level: 0, mtime: ZIP_MTIME }];
+    }
+  };
+  await walk('');
+  return zipSync(files);
 }
 
 async function readUserFile(path: string, what: string): Promise<Uint8Array> {

@@ -1,7 +1,7 @@
 // What the CLI's server commands share (submit, retrain --server): uploads, following a job's progress, exit codes.
 import { readFile } from 'node:fs/promises';
 import { EngineError } from '../engine/errors';
-import type { ModelFiles } from './files';
+import { isDirectory, zipDirectory, type ModelFiles } from './files';
 import { ApiError, NetworkError, exitCodeOf } from './http';
 import type { ApiClient } from './http';
 import { createProgress } from './progress';
@@ -46,15 +46,16 @@ export async function uploadModel(client: ApiClient, files: ModelFiles, digest: 
   return id;
 }
 
-/** 'mnist' (the server's built-in split), an uploaded .npz's id, or a data set id given as is. */
+/** 'mnist' (the server's built-in split), the id of an uploaded file (.npz or zip of images) or folder of class folders, or an id as is. */
 export async function resolveData(client: ApiClient, spec: string, flag = '--data'): Promise<string> {
   if (spec === 'mnist' || spec === 'mnist-test') return 'mnist';
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = new Uint8Array(await readFile(spec));
+    bytes = new Uint8Array(await isDirectory(spec) ? await zipDirectory(spec) : await readFile(spec));
   } catch (e) {
+    if (e instanceof EngineError) throw e;
     if (/^[0-9a-f]{64}$/.test(spec)) return spec;
-    throw new EngineError('invalid_argument', `${flag}: expected mnist, a readable .npz file or a data set id, got ${spec} (${(e as Error).message})`);
+    throw new EngineError('invalid_argument', `${flag}: expected mnist, a readable .npz file, a zip or folder of class folders of images, or a data set id, got ${spec} (${(e as Error).message})`);
   }
   const res = await client.request('POST', '/v1/datasets', { body: bytes, headers: { 'content-type': 'application/octet-stream' }, idempotent: true });
   const { id } = (await res.json()) as { id: string };

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineError } from '../engine/errors';
-import { fitToModel } from '../engine/data/dataset';
+import { fitSource } from '../engine/data/source';
 import type { Dataset } from '../engine/data/types';
 import { loadLayersModel, saveLayersModel } from '../engine/model';
 import type { Model } from '../engine/model';
@@ -26,7 +26,8 @@ export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method 
   --method M          ${RETRAIN_METHODS.join('|')}
   --bits K            bit width of the retrained model's kernels, 1..8
   --out DIR           writes model.json, weights.bin (uint8), loss.json; checkpoint.bin after every step
-  --data SPEC         mnist (built-in training split, default) or an .npz file with x and y
+  --data SPEC         mnist (built-in training split, default), an .npz file with x and y, or a
+                      folder (or .zip) of class folders of PNG/JPEG images
   --epochs N          passes over the training data (default 1)
   --max-batches N     cap on the job's mini-batches
   --batch-size N      samples per mini-batch (default 32)
@@ -175,7 +176,7 @@ export async function retrainCommand(argv: string[]): Promise<number> {
   const float = loadLayersModel(files.json, files.shards);
   const bar = createProgress(flags.quiet, 'retraining', 'steps');
   try {
-    const data = fitToModel(raw, float.inputShape, float.numClasses);
+    const data = fitSource(raw, float.inputShape, float.numClasses);
     const id = jobIdentity(c, files, data);
     await mkdir(dir, { recursive: true });
     let state = await loadCheckpoint(dir, id);

@@ -32,7 +32,8 @@ export const SUBMIT_HELP = `qaudit submit --server URL --model path/to/model.jso
   --server URL        the qaudit service, e.g. https://qaudit.example.com
   --api-key KEY       API key for uploads and starting audits (default: env QAUDIT_API_KEY)
   --model FILE        tfjs Layers model.json; its weight shards are uploaded from the same folder
-  --data SPEC         mnist (the server's built-in test split, default), an .npz file (uploaded), or a data set id
+  --data SPEC         mnist (the server's built-in test split, default), an .npz file or a folder (or .zip)
+                      of class folders of images (uploaded), or a data set id
   --wait              follow the audit, then fetch the report, verify its attestation and gate on --fail-under
   --attestation FILE  with --wait: write the signed attestation (DSSE envelope; see qaudit verify)
   --keys URL|FILE     with --wait: trust only these keys (a pinned JWKS file), not the server's /v1/keys

@@ -3,7 +3,7 @@
 import { modelDigest } from '../storage/digest';
 import { availableParallelism } from 'node:os';
 import type { AuditSettingsInput, Report } from '../engine/audit';
-import type { Dataset } from '../engine/data/types';
+import { isImageFolder, type DataSource } from '../engine/data/source';
 import { datasetToNpz } from '../engine/data/dataset';
 import { startNodeEngine } from '../runtime/node';
 import { exportPublicJwk, generateSigningKey, sha256Hex } from '../attest';
@@ -137,8 +137,8 @@ export interface LocalAuditOptions {
   /** model.json (parsed or text) and its shards keyed by the manifest's paths (or file names), in manifest order. */
   modelJson: unknown;
   shards: ReadonlyMap<string, Uint8Array> | [string, Uint8Array][];
-  /** A data set, or 'mnist' for the built-in test split (needs `builtin`). */
-  data: Dataset | 'mnist';
+  /** A data set, a folder of class folders of images, or 'mnist' for the built-in test split (needs `builtin`). */
+  data: DataSource | 'mnist';
   builtin?: BuiltinLoader;
   settings?: AuditSettingsInput;
   surrogate?: ModelBytes;
@@ -172,9 +172,10 @@ export async function runAuditLocally(o: LocalAuditOptions): Promise<LocalAuditR
   const sha = await putModel(store, model, o.modelSha256);
   const request: AuditRequest = { model: sha, dataset: 'mnist', settings: (o.settings ?? {}) as Record<string, unknown> };
   if (o.data !== 'mnist') {
-    const npz = datasetToNpz(o.data);
-    const dsSha = await sha256Hex(npz);
-    await store.putIfAbsent(keys.dataset(dsSha), npz);
+    // Stored as the API stores uploads: images as their zip (decoded when the audit fits them to the model).
+    const bytes = isImageFolder(o.data) ? o.data.zip : datasetToNpz(o.data);
+    const dsSha = await sha256Hex(bytes);
+    await store.putIfAbsent(isImageFolder(o.data) ? keys.imageDataset(dsSha) : keys.dataset(dsSha), bytes);
     request.dataset = { sha256: dsSha, name: o.data.name };
   }
   if (o.surrogate) request.surrogate = await putModel(store, o.surrogate);
