@@ -114,7 +114,7 @@ async function submit(form) {
   let data = 'mnist';
   if (form.data.value === 'npz') {
     const npz = form.npz.files[0];
-    if (!npz) throw new Error('Choose the .npz file, or pick the built-in MNIST set.');
+    if (!npz) throw new Error('Choose the .npz or .zip file, or pick the built-in MNIST set.');
     status.textContent = 'Uploading the evaluation set…';
     data = (await call('/v1/datasets', { method: 'POST', headers: headers({ 'content-type': 'application/octet-stream' }), body: npz })).id;
   }

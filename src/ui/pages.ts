@@ -41,9 +41,10 @@ export function uploadPage(): string {
 <fieldset>
 <legend>Evaluation set</legend>
 <label class="check"><input type="radio" name="data" value="mnist" checked> Built-in MNIST test set</label>
-<label class="check"><input type="radio" name="data" value="npz"> My own <code>.npz</code> file</label>
-<label for="npz-file">Evaluation set file (<code>.npz</code> with <code>x</code> and <code>y</code>)</label>
-<input id="npz-file" name="npz" type="file" accept=".npz,.zip" disabled>
+<label class="check"><input type="radio" name="data" value="npz"> My own file: an <code>.npz</code> or a zip of images</label>
+<label for="npz-file">Evaluation set file (<code>.npz</code> with <code>x</code> and <code>y</code>, or a <code>.zip</code> of class folders of PNG/JPEG images)</label>
+<input id="npz-file" name="npz" type="file" accept=".npz,.zip" disabled aria-describedby="npz-help">
+<p id="npz-help" class="help">Images: one folder per class (<code>cat/1.png</code>, <code>dog/2.jpg</code>), labels in folder-name order; resized to the model's input.</p>
 </fieldset>
 <fieldset>
 <legend>Settings</legend>

@@ -9,12 +9,12 @@ const METHODS: [string, string][] = [
 const options = (items: [string, string][], selected: string) =>
   items.map(([v, l]) => `<option value="${v}"${v === selected ? ' selected' : ''}>${escape(l)}</option>`).join('');
 
-/** A "built-in MNIST or my own .npz" choice: radios named `name`, a file input `${name}-file`. */
+/** A "built-in MNIST or my own file (.npz or zip of images)" choice: radios named `name`, a file input `${name}-file`. */
 const dataChoice = (name: string, legend: string, builtin: string) => `<fieldset>
 <legend>${legend}</legend>
 <label class="check"><input type="radio" name="${name}" value="mnist" checked> ${builtin}</label>
-<label class="check"><input type="radio" name="${name}" value="npz"> My own <code>.npz</code> file</label>
-<label for="${name}-file">${legend} file (<code>.npz</code> with <code>x</code> and <code>y</code>)</label>
+<label class="check"><input type="radio" name="${name}" value="npz"> My own file: an <code>.npz</code> or a zip of images</label>
+<label for="${name}-file">${legend} file (<code>.npz</code> with <code>x</code> and <code>y</code>, or a <code>.zip</code> of class folders of PNG/JPEG images)</label>
 <input id="${name}-file" name="${name}File" type="file" accept=".npz,.zip" disabled>
 </fieldset>`;
 

@@ -24,7 +24,7 @@ function applyRetrainPreset(form, name) {
 async function uploadDataChoice(form, name, label) {
   if (form.elements[name].value !== 'npz') return 'mnist';
   const file = form.elements[name + 'File'].files[0];
-  if (!file) throw new Error('Choose the ' + label + ' .npz file, or pick the built-in MNIST set.');
+  if (!file) throw new Error('Choose the ' + label + ' .npz or .zip file, or pick the built-in MNIST set.');
   $('form-status').textContent = 'Uploading the ' + label + '…';
   return (await call('/v1/datasets', { method: 'POST', headers: headers({ 'content-type': 'application/octet-stream' }), body: file })).id;
 }

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encode as encodePng } from 'fast-png';
 import { zipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +53,7 @@ describe('upload form: zip and .npz', () => {
     await page.getByLabel(/TensorFlow\.js Layers model/).setInputFiles(zip);
     const file = page.getByLabel(/Evaluation set file/);
     expect(await file.isDisabled()).toBe(true);
-    await page.getByLabel('My own .npz file').check();
+    await page.getByLabel(/My own file/).check();
     expect(await file.isEnabled()).toBe(true);
     await file.setInputFiles(npz);
     await tinyAudit(page);
@@ -73,6 +74,39 @@ describe('upload form: zip and .npz', () => {
     await page.close();
   });
 
+  it('audits on an uploaded zip of class folders of PNG images', { timeout: 180_000 }, async () => {
+    // One 28x28 test digit per class, in folders 0..9 (labels = folder order), and a stray file the server skips.
+    const test = loadBuiltinMnist().test;
+    const files: Record<string, Uint8Array> = { 'digits/README.txt': new TextEncoder().encode('skipped') };
+    for (let label = 0; label < 10; label++) {
+      const i = test.y.indexOf(label);
+      files[`digits/${label}/${i}.png`] = encodePng({ width: 28, height: 28, channels: 1, depth: 8, data: test.x.slice(i * 784, (i + 1) * 784) as Uint8Array });
+    }
+    const zipBytes = zipSync(files);
+    const zip = join(h.dir, 'digits.zip');
+    writeFileSync(zip, zipBytes);
+
+    const { page, violations } = await watchedPage(h.browser);
+    await page.goto(`${h.server.url}/`);
+    await page.getByLabel(/TensorFlow\.js Layers model/).setInputFiles(MODEL_FILES);
+    await page.getByLabel(/My own file/).check();
+    await page.getByLabel(/Evaluation set file/).setInputFiles(zip);
+    await tinyAudit(page);
+    await shot(page, 'forms-images-1-form');
+    await submitToAudit(page);
+    await expect.poll(() => page.locator('#status-line').textContent(), { timeout: 120_000, interval: 500 }).toBe('Status: succeeded');
+    const id = page.url().split('/').pop()!;
+    const audit = await (await fetch(`${h.server.url}/v1/audits/${id}`)).json() as { request: { data: string } };
+    expect(audit.request.data).toBe(createHash('sha256').update(zipBytes).digest('hex'));
+    expect(await (await fetch(`${h.server.url}/v1/datasets/${audit.request.data}`)).json())
+      .toMatchObject({ format: 'images', samples: 10, classes: 10, shape: [28, 28, 1], images: { skipped: { count: 1 } } });
+    await page.getByRole('link', { name: 'Open the report' }).click();
+    await page.waitForURL(/\/report\.html$/);
+    expect(await page.locator('#summary').textContent()).toContain('first 4 of 10 samples');
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
   it('shows why data that does not fit the model is refused, and keeps the form usable', { timeout: 60_000 }, async () => {
     const small = { name: 's', x: new Uint8Array(4 * 8 * 8), y: Int32Array.of(0, 1, 2, 3), shape: [4, 8, 8, 1] as [number, number, number, number] };
     const npz = join(h.dir, 'small.npz');
@@ -80,7 +114,7 @@ describe('upload form: zip and .npz', () => {
     const { page, violations } = await watchedPage(h.browser);
     await page.goto(`${h.server.url}/`);
     await page.getByLabel(/TensorFlow\.js Layers model/).setInputFiles(MODEL_FILES);
-    await page.getByLabel('My own .npz file').check();
+    await page.getByLabel(/My own file/).check();
     await page.getByLabel(/Evaluation set file/).setInputFiles(npz);
     await tinyAudit(page);
     await page.getByRole('button', { name: 'Start audit' }).click();

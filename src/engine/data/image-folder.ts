@@ -74,9 +74,11 @@ export function readImageFolder(zip: Uint8Array, name: string, limits: Partial<I
     if (!segs.length || segs.some(JUNK)) continue;
     if (e.name.endsWith('/') || e.name.endsWith('\\')) dirs.push(segs); else files.push({ segs, entry: e });
   }
-  // A zip of the folder itself: one top folder that holds no file directly is the root.
+  // A zip of the folder itself: when every image lies two folders deep or more under one top folder, that folder
+  // is the root (its own loose files, a README say, are then skipped like any file outside a class folder).
+  const images = files.filter((f) => IMAGE_EXT.test(f.entry.name));
   const tops = new Set([...files, ...dirs.map((segs) => ({ segs }))].map((f) => f.segs[0]));
-  if (tops.size === 1 && files.length && files.every((f) => f.segs.length >= 3)) {
+  if (tops.size === 1 && images.length && images.every((f) => f.segs.length >= 3)) {
     for (const f of files) f.segs.shift();
     for (const d of dirs) d.shift();
   }

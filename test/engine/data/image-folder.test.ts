@@ -40,8 +40,9 @@ describe('class folders in a zip', () => {
   });
 
   it('takes a single top folder holding only folders as the root (a zip of the folder itself)', () => {
-    const f = readImageFolder(zip({ 'data/cat/a.png': grayPng(1), 'data/dog/b.png': grayPng(2), 'data/': null }), 'd');
+    const f = readImageFolder(zip({ 'data/cat/a.png': grayPng(1), 'data/dog/b.png': grayPng(2), 'data/': null, 'data/README': new Uint8Array(1) }), 'd');
     expect(f.classNames).toEqual(['cat', 'dog']);
+    expect(f.skipped).toEqual(['data/README']);
     expect(readImageFolder(zip({ 'cat/a.png': grayPng(1), 'cat/b.png': grayPng(2) }), 'd').classNames).toEqual(['cat']);
   });
 
