@@ -1,6 +1,9 @@
 // The hostile input corpus: named requests, each with the 4xx status and problem code the API must answer.
 import { Deflate } from 'fflate';
 import { datasetToNpz } from '../../src/engine/data/dataset';
+import { encode as encodePng } from 'fast-png';
+import { zipSync } from 'fflate';
+import { crc32 } from '../../src/engine/data/zip';
 import { craftZip, npyBytes, xyNpz, f32 } from '../engine/data/craft';
 import { bin, tinyModel } from '../routes/_app';
 
@@ -72,6 +75,24 @@ export function prepareCorpus(): void {
 const good = () => model();
 const npy = (descr: string, shape: string, body: Uint8Array) => npyBytes(`{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`, body);
 const y2 = () => npy('<i4', '(2,)', new Uint8Array(8));
+const smallPng = () => encodePng({ width: 2, height: 2, channels: 1, depth: 8, data: new Uint8Array(4) });
+const zlibOf = (b: Uint8Array) => Uint8Array.from([0x78, 0x01, 0x01, b.length & 255, b.length >> 8, ~b.length & 255, (~b.length >> 8) & 255, ...b]);
+/** A gray 8-bit PNG of any declared size around the given zlib stream (CRCs right, so only limits or inflating refuse it). */
+function pngOf(width: number, height: number, idat: Uint8Array): Uint8Array {
+  const be = (v: number) => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
+  const chunk = (type: string, data: ArrayLike<number>) => {
+    const td = Uint8Array.from([...type].map((c) => c.charCodeAt(0)).concat(Array.from(data)));
+    return [...be(data.length), ...td, ...be(crc32(td))];
+  };
+  const head = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...chunk('IHDR', [...be(width), ...be(height), 8, 0, 0, 0, 0])];
+  const out = new Uint8Array(head.length + 12 + idat.length + 12);
+  out.set(head);
+  out.set([...be(idat.length), 0x49, 0x44, 0x41, 0x54], head.length);
+  out.set(idat, head.length + 8);
+  out.set(be(crc32(Uint8Array.from([0x49, 0x44, 0x41, 0x54, ...idat]))), head.length + 8 + idat.length);
+  out.set(chunk('IEND', []), head.length + 12 + idat.length);
+  return out;
+}
 const goodNpz = () => datasetToNpz({ name: 'd', x: new Uint8Array(2 * 16), y: Int32Array.of(0, 1), shape: [2, 4, 4, 1] });
 const audit = (body: string, type = 'application/json') => () => ({ body, type });
 
@@ -142,6 +163,18 @@ export const CORPUS: HostileCase[] = [
   { name: 'npz: empty body', kind: 'dataset', path: '/v1/datasets', status: 422, code: ['invalid_data'], body: raw(new Uint8Array(0), 'application/octet-stream') },
   { name: 'npz body over the upload limit', kind: 'dataset', path: '/v1/datasets', status: 413, code: ['too_large'], body: raw(new Uint8Array(UPLOAD_LIMIT + 1), 'application/octet-stream') },
   { name: 'npz as application/json', kind: 'dataset', path: '/v1/datasets', status: 415, code: ['unsupported_media_type'], body: () => ({ body: bin(goodNpz()), type: 'application/json' }) },
+  // zips of class folders of images
+  { name: 'images: PNG of a few bytes declaring 100000x100000', kind: 'dataset', path: '/v1/datasets', status: 422, code: ['limit_exceeded'], memory: true,
+    body: () => ({ body: bin(zipSync({ 'cat/a.png': smallPng(), 'dog/huge.png': pngOf(100000, 100000, zlibOf(new Uint8Array(2))) })), type: 'application/zip' }) },
+  { name: 'images: PNG whose 4x4 pixels inflate to 256 MiB (deflate bomb)', kind: 'dataset', path: '/v1/datasets', status: 422, code: ['invalid_data'], memory: true,
+    body: () => ({ body: bin(zipSync({ 'cat/a.png': smallPng(), 'dog/bomb.png': pngOf(4, 4, Uint8Array.from([0x78, 0x01, ...bombStream()])) }, { level: 0 })), type: 'application/zip' }) },
+  { name: 'images: zip bomb, lying directory', kind: 'dataset', path: '/v1/datasets', status: 422, code: ['invalid_data'], memory: true,
+    body: () => ({ body: bin(craftZip([{ name: 'cat/a.png', data: new Uint8Array(0), raw: bombStream(), declaredSize: 4096 }])), type: 'application/zip' }) },
+  { name: 'images: corrupt PNG', kind: 'dataset', path: '/v1/datasets', status: 422, code: ['invalid_data'], body: () => ({ body: bin(zipSync({ 'cat/a.png': smallPng().subarray(0, 30) })), type: 'application/zip' }) },
+  { name: 'images: JPEG signature then garbage', kind: 'dataset', path: '/v1/datasets', status: 422, code: ['invalid_data'], body: () => ({ body: bin(zipSync({ 'cat/a.jpg': Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 2, 1, 2, 3]) })), type: 'application/zip' }) },
+  { name: 'images: no class folder', kind: 'dataset', path: '/v1/datasets', status: 422, code: ['invalid_data'], body: () => ({ body: bin(zipSync({ 'a.png': smallPng() })), type: 'application/zip' }) },
+  { name: 'images: class folder without images', kind: 'dataset', path: '/v1/datasets', status: 422, code: ['invalid_data'], body: () => ({ body: bin(zipSync({ 'cat/a.png': smallPng(), 'dog/a.gif': new Uint8Array(8) })), type: 'application/zip' }) },
+  { name: 'images: path ../cat/a.png', kind: 'dataset', path: '/v1/datasets', status: 422, code: ['invalid_data'], body: () => ({ body: bin(craftZip([{ name: '../cat/a.png', data: smallPng() }])), type: 'application/zip' }) },
   // audit requests (JSON)
   { name: 'audit: bad JSON', kind: 'audit', path: '/v1/audits', status: 400, code: ['invalid_json', 'invalid_request'], body: audit('{"model": ') },
   { name: 'audit: JSON null', kind: 'audit', path: '/v1/audits', status: 400, code: ['invalid_request', 'invalid_json'], body: audit('null') },
