@@ -2,7 +2,10 @@
 // a real S3 server (s3rver, started by _s3-global.ts), an audit and a retraining job run as Workflow instances.
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { encode as encodePng } from 'fast-png';
+import { zipSync } from 'fflate';
 import { datasetToNpz } from '../../src/engine/data/dataset';
+import { IMAGE_FIXTURES } from '../engine/data/image-fixtures';
 import { Rng } from '../../src/engine/rng';
 import { buildLayersModel } from '../helpers/models';
 import { WORKER_API_KEY } from './_env';
@@ -55,6 +58,24 @@ describe('jobs on the Workflow', () => {
     // Listing parses S3's XML answer: the path that needed the SDK's pure-JS parser on workerd.
     const list = await (await call('/v1/audits?limit=100')).json() as { items: { id: string }[] };
     expect(list.items.map((a) => a.id)).toContain(id);
+  });
+
+  it('runs an audit on a zip of class folders of PNG and JPEG images, decoded and resized inside workerd', { timeout: 120_000 }, async () => {
+    const { model } = await uploads();
+    const gray = (v: number) => encodePng({ width: 8, height: 8, channels: 1, depth: 8, data: Uint8Array.from({ length: 64 }, (_, i) => (v + 7 * i) % 256) });
+    const jpeg = Uint8Array.from(atob(IMAGE_FIXTURES.find((f) => f.name === 'jpeg-rgb420')!.file), (c) => c.charCodeAt(0));
+    const zip = zipSync({ 'a/1.png': gray(0), 'a/2.png': gray(50), 'b/1.jpg': jpeg, 'b/2.png': gray(100), 'c/1.png': gray(150), 'c/2.png': gray(200) });
+    const up = await call('/v1/datasets', { method: 'POST', body: zip as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/zip' } });
+    expect(up.status).toBe(201);
+    const info = await up.json() as { id: string; format: string; samples: number; classNames: string[]; images: { formats: unknown } };
+    expect(info).toMatchObject({ format: 'images', samples: 6, classNames: ['a', 'b', 'c'], images: { formats: { png: 5, jpeg: 1 } } });
+    const res = await post('/v1/audits', { model, data: info.id, ...AUDIT, limit: 6 });
+    expect(res.status).toBe(202);
+    const { id } = await res.json() as { id: string };
+    const done = await finished(`/v1/audits/${id}`);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    const report = await (await call(`/v1/audits/${id}/report`)).json() as { data: { total: number; inputShape: number[] } };
+    expect(report.data).toMatchObject({ total: 6, inputShape: [4, 4, 1] });
   });
 
   it('runs a retraining job: training steps with checkpoints in S3, the two audits, the report and the model', { timeout: 180_000 }, async () => {
