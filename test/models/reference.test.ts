@@ -1,13 +1,19 @@
 // The reference models (scripts/reference: ResNet- and MobileNetV2-style CNNs trained in PyTorch, exported as tfjs
 // Layers Functional models, float32 and uint8 manifests): the engine's logits equal PyTorch's and tfjs-layers',
-// and its FGSM accuracies on the whole test split are those of torchattacks.
+// and its clean and FGSM accuracies on the whole test split are those of torchattacks (PGD: scripts/compare/reference.ts).
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { startNodeEngine } from '../../src/runtime/node';
 import { loadLayersModel, type Model } from '../../src/engine/model';
 import { parseNpz } from '../../src/engine/data/npz';
+import { batch } from '../../src/engine/data/dataset';
+import type { Dataset } from '../../src/engine/data/types';
+import { runAttack } from '../../src/engine/attacks';
+import { builtinMnist } from '../../src/data/mnist.node';
+import { colourMnist } from '../../scripts/reference/colour';
 
 const ROOT = new URL('../fixtures/models/', import.meta.url);
 const MODELS = ['resnet-mnist', 'mobilenet-mnist', 'resnet-rgb32', 'mobilenet-rgb32'];
@@ -68,5 +74,50 @@ describe('reference models (PyTorch-trained, tfjs Layers Functional)', () => {
         model.dispose();
       });
     }
+  }
+});
+
+/** The test split each model was attacked on, as torchattacks saw it (scripts/reference/README.md). */
+function testSplit(name: string): Dataset {
+  const grey = builtinMnist('mnist-test');
+  return name.endsWith('rgb32') ? colourMnist(grey) : grey;
+}
+
+/** Accuracy of FGSM at each eps over the whole split, in batches of 250. */
+function fgsmAccuracy(model: Model, data: Dataset, epsilons: number[]): number[] {
+  const n = data.shape[0];
+  const correct = epsilons.map(() => 0);
+  for (let s = 0; s < n; s += 250) {
+    const e = Math.min(n, s + 250);
+    const { x, y } = batch(data, s, e);
+    const res = runAttack({ name: 'fgsm' }, model, x, y, { norm: 'linf', epsilons, seed: 0, indices: Array.from({ length: e - s }, (_, i) => s + i) });
+    res.forEach((r, k) => (correct[k] += r.correct.reduce((a, b) => a + b, 0)));
+    tf.dispose([x, y]);
+  }
+  return correct.map((c) => c / n);
+}
+
+/** Models whose torchattacks run is committed (scripts/reference/attacks.py takes ~20 min per model on 2 cores). */
+const ATTACKED = MODELS.filter((m) => existsSync(new URL(`${m}/torchattacks.json`, ROOT)));
+
+describe('reference models: FGSM on the whole test split equals torchattacks', () => {
+  it('has torchattacks numbers for a residual model in grey and in colour at least', () => {
+    expect(ATTACKED).toEqual(expect.arrayContaining(['resnet-mnist', 'resnet-rgb32']));
+  });
+  for (const name of ATTACKED) {
+    it(`${name}: clean and FGSM accuracies within 1.5 points of torchattacks, float and uint8`, { timeout: 600_000 }, async () => {
+      const want = JSON.parse(await readFile(new URL(`${name}/torchattacks.json`, ROOT), 'utf8'));
+      const data = testSplit(name);
+      expect(data.shape[0]).toBe(want.samples);
+      const epsilons: number[] = want.settings.eps;
+      for (const enc of ENCODINGS) {
+        const { json, shards } = await files(name, enc);
+        const model = loadLayersModel(json, shards);
+        const got = fgsmAccuracy(model, data, [0, ...epsilons]);
+        expect(Math.abs(got[0]! - want[enc].clean), `${enc} clean`).toBeLessThanOrEqual(0.015);
+        epsilons.forEach((eps, i) => expect(Math.abs(got[i + 1]! - want[enc].fgsm[String(eps)]), `${enc} fgsm@${eps}`).toBeLessThanOrEqual(0.015));
+        model.dispose();
+      }
+    });
   }
 });

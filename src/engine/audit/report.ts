@@ -17,9 +17,15 @@ const WeightGridSchema = z.object({ min: z.number(), step: z.number(), levels: z
 export const ModelSummarySchema = z.object({
   inputShape: z.tuple([z.int(), z.int(), z.int()]),
   numClasses: z.int(),
-  layers: z.array(z.object({ name: z.string(), className: z.string(), outputShape: z.array(z.int().nullable()), parameters: z.int() })),
+  /** `inputs`: the tensors a layer reads (the graph's edges). */
+  layers: z.array(z.object({ name: z.string(), className: z.string(), inputs: z.array(z.string()).optional(), outputShape: z.array(z.int().nullable()), parameters: z.int() })),
   parameters: z.int(),
+  /** Multiply-adds per sample; activation memory of one sample's forward + backward pass (bytes). */
+  macs: z.number().optional(),
+  activationBytes: z.number().optional(),
   removedSoftmax: z.boolean(),
+  /** How pixels in [0, 1] were mapped to the model's input (settings.preprocess). */
+  preprocess: z.unknown().optional(),
   weights: z.array(z.object({
     name: z.string(),
     shape: z.array(z.int()),
