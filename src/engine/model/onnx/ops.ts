@@ -208,8 +208,19 @@ function pool(mode: 'max' | 'avg'): Handler {
       if (!padding.every((p, i) => p === upper[i])) cx.fail('unsupported_layer', `expected count_include_pad = 1, or pads TF's 'same' rule makes, got pads [${padding}] without counting them`);
       padding = 'same';
     }
+    if (mode === 'max' && Array.isArray(padding) && nonNegative(cx, x)) {
+      // After a ReLU, zero pads never win a max either: a ZeroPadding2D + valid pool that Keras can save.
+      const padded = cx.emit({ type: 'pad', pads: padding }, [x], canonical(4));
+      return cx.emit({ type: 'pool', mode, size: size2, strides, padding: 'valid' }, [padded], canonical(4));
+    }
     return cx.emit({ type: 'pool', mode, size: size2, strides, padding }, [x], canonical(4));
   };
+}
+
+function nonNegative(cx: Ctx, x: Val): boolean {
+  const op = cx.nodes.find((n) => n.name === x.ir)?.op;
+  const a = op && 'act' in op ? op.act : null;
+  return !!a && (a.fn === 'relu' || a.fn === 'relu6' || a.fn === 'sigmoid' || (a.fn === 'reluX' && a.slope === 0 && a.threshold >= 0));
 }
 
 const globalPool = (mode: 'max' | 'avg'): Handler => (cx, n) => cx.emit({ type: 'globalPool', mode, keepdims: true }, [image(cx, n.input[0]!)], canonical(4));
