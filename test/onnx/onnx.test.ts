@@ -2,12 +2,14 @@
 // torch-exported float models and their int8/uint8 QDQ rewrites (scripts/onnx/make_fixtures.py) to 1e-4 relative,
 // and hostile files (scripts/onnx/make_hostile.py) refused with a clear EngineError.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadWasm } from '../wasm';
 import { initEngine } from '../../src/engine/backend';
-import { loadOnnxModel, saveLayersModel, loadLayersModel, SHARD_NAME } from '../../src/engine/model';
+import { loadOnnxModel, onnxToLayers, saveLayersModel, loadLayersModel, SHARD_NAME } from '../../src/engine/model';
+import { readModelFiles } from '../../src/cli/files';
 import { expectEngineError, inputs, logitsOf } from '../engine/model/common';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
@@ -84,6 +86,23 @@ describe('ONNX models against onnxruntime', () => {
     expectRelClose(b, a, 1e-5);
     model.dispose();
     again.dispose();
+  });
+});
+
+describe('.onnx wherever a model goes', () => {
+  it('qaudit audit --model x.onnx: readModelFiles converts to the Layers files, same logits as loadOnnxModel', async () => {
+    const path = fileURLToPath(new URL('../fixtures/onnx/mobilenetv2-int8-tensor.onnx', import.meta.url));
+    const files = await readModelFiles(path);
+    const a = loadLayersModel(files.json, files.shards);
+    const b = loadOnnxModel(fixture('mobilenetv2-int8-tensor.onnx'));
+    const x = inputs(2, b.inputShape, 5, 0, 1);
+    expectRelClose(logitsOf(a, x, 2), logitsOf(b, x, 2), 1e-5);
+    expect(a.summary.bits).toBe(b.summary.bits);
+    a.dispose();
+    b.dispose();
+  });
+  it('activation QDQ cannot become a Layers model, and says why', () => {
+    expectEngineError(() => onnxToLayers(fixture('resnet-qdq-activations.onnx')), 'unsupported_layer', 'QuantizeLinear/DequantizeLinear');
   });
 });
 

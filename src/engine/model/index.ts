@@ -22,3 +22,4 @@ export { SUPPORTED_LAYERS } from './keras/layers';
 export { loadOnnxModel } from './onnx/load';
 export type { OnnxLoadOptions } from './onnx/load';
 export { SUPPORTED_ONNX_OPS } from './onnx/ops';
+export { onnxToLayers } from './onnx/convert';
