@@ -14,7 +14,7 @@ import { formatSummary } from './summary';
 
 export const AUDIT_HELP = `qaudit audit --model path/to/model.json [options]
 
-  --model FILE        tfjs Layers model.json; its weight shards are read from the same folder
+  --model FILE        tfjs Layers model.json (its weight shards are read from the same folder), or an .onnx file
   --data SPEC         mnist (built-in test split, default), an .npz file with x and y, or a folder
                       (or .zip) of class folders of PNG/JPEG images, resized to the model's input
   --surrogate FILE    float model.json used as the transfer source when --model is quantized
@@ -45,7 +45,7 @@ export const AUDIT_HELP = `qaudit audit --model path/to/model.json [options]
 export async function auditCommand(argv: string[]): Promise<number> {
   const flags = parseAuditFlags(argv);
   if (flags.help) return (console.log(AUDIT_HELP), 0);
-  if (!flags.model) throw new EngineError('invalid_argument', '--model: expected the path of a model.json, got nothing');
+  if (!flags.model) throw new EngineError('invalid_argument', '--model: expected the path of a model.json or .onnx file, got nothing');
   const settings = settingsFromFlags(flags);
   const thresholds = flags['fail-under'] ? parseThresholds(flags['fail-under']) : [];
   const threads = flags.threads === undefined ? undefined : Number(flags.threads);

@@ -1,8 +1,9 @@
-// Reads a tfjs Layers model (model.json + the shards its manifest names) and evaluation data from disk.
+// Reads a tfjs Layers model (model.json + the shards its manifest names) or an .onnx file, and evaluation data from disk.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { EngineError } from '../engine/errors';
+import { onnxToLayers, SHARD_NAME } from '../engine/model';
 import { IMAGE_FOLDER_LIMITS } from '../engine/data/image-folder';
 import { dataSourceFromBytes, type DataSource } from '../engine/data/source';
 import { loadBuiltinMnist } from '../data/mnist.node';
@@ -16,6 +17,11 @@ export interface ModelFiles {
 
 /** Reads `model.json` and every shard named in its weights manifest, from the same folder. */
 export async function readModelFiles(path: string): Promise<ModelFiles> {
+  if (/\.onnx$/i.test(path)) {
+    // Converted to the tfjs Layers files every other path (digest, upload, audit) already takes.
+    const { json, weights } = onnxToLayers(await readUserFile(path, 'model'));
+    return { json, shards: new Map([[SHARD_NAME, weights]]), jsonBytes: new TextEncoder().encode(JSON.stringify(json)) };
+  }
   const jsonBytes = await readUserFile(path, 'model');
   let json: unknown;
   try {

@@ -19,3 +19,7 @@ export type { WeightSlot, NodeShapes } from './infer';
 export { GraphModel } from './model';
 export type { WeightMeta } from './model';
 export { SUPPORTED_LAYERS } from './keras/layers';
+export { loadOnnxModel } from './onnx/load';
+export type { OnnxLoadOptions } from './onnx/load';
+export { SUPPORTED_ONNX_OPS } from './onnx/ops';
+export { onnxToLayers } from './onnx/convert';

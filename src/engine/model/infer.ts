@@ -123,6 +123,11 @@ function opShapes(node: Node, ins: number[][]): Result {
     case 'act':
     case 'identity':
       return same;
+    case 'fakeQuant': {
+      const c = channelsOf(node, x);
+      for (const v of [op.scale, op.zeroPoint]) if (v.length !== 1 && v.length !== c) fail(node, `expected 1 or ${c} (channel) quantization parameters, got ${v.length}`);
+      return same;
+    }
     case 'prelu': {
       const shape = x.map((d, i) => (op.sharedAxes.includes(i + 1) ? 1 : d));
       return { output: x, slots: [slot(node, 'alpha', shape)] };

@@ -27,7 +27,8 @@ export type Op =
   | { type: 'separable'; filters: number; multiplier: number; kernel: [number, number]; strides: [number, number]; dilations: [number, number]; padding: Pad2D; useBias: boolean; act: Act }
   /** Matrix product over the last axis (any rank). */
   | { type: 'dense'; units: number; useBias: boolean; act: Act }
-  | { type: 'pool'; mode: 'max' | 'avg'; size: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }
+  /** Explicit pads: -inf for max (ONNX, padded cells never win), zeros counted in the average (count_include_pad). */
+  | { type: 'pool'; mode: 'max' | 'avg'; size: [number, number]; strides: [number, number]; padding: Pad2D }
   | { type: 'globalPool'; mode: 'max' | 'avg'; keepdims: boolean }
   | { type: 'pad'; pads: [number, number, number, number] }
   | { type: 'crop'; crop: [number, number, number, number] }
@@ -49,7 +50,13 @@ export type Op =
   /** Keras Permute dims: 1-based, batch excluded. */
   | { type: 'permute'; dims: number[] }
   | { type: 'upsample'; size: [number, number]; interpolation: 'nearest' | 'bilinear' }
-  | { type: 'identity' };
+  | { type: 'identity' }
+  /**
+   * Fake quantization of activations (ONNX QuantizeLinear -> DequantizeLinear): forward (clip(round(x / scale) + zp,
+   * qmin, qmax) - zp) * scale, scalars or per last-axis channel; backward the straight-through estimator (gradient
+   * passed unchanged), so gradient attacks see the float path; BPDA-style in effect.
+   */
+  | { type: 'fakeQuant'; scale: number[]; zeroPoint: number[]; qmin: number; qmax: number };
 
 export type OpType = Op['type'];
 

@@ -129,6 +129,27 @@ function upsample(x: tf.Tensor4D, [sh, sw]: [number, number]): tf.Tensor {
   return tf.reshape(rep, [n, h * sh, wd * sw, c]);
 }
 
+function pool(x: tf.Tensor4D, op: Extract<Op, { type: 'pool' }>): tf.Tensor {
+  const f = op.mode === 'max' ? maxPool : avgPool;
+  if (!Array.isArray(op.padding)) return f(x, op.size, op.strides, op.padding);
+  const [t, b, l, r] = op.padding;
+  // Lowest float32 rather than -Infinity: a padded cell never wins a max, and no inf - inf appears in a gradient.
+  const src = t || b || l || r ? tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]], op.mode === 'max' ? -3.4028234663852886e38 : 0) : x;
+  return f(src as tf.Tensor4D, op.size, op.strides, 'valid');
+}
+
+/** Straight-through fake quantization: the forward pass rounds, the gradient is the identity (see ir.ts). */
+function fakeQuant(x: tf.Tensor, op: Extract<Op, { type: 'fakeQuant' }>): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const v = args[0] as tf.Tensor;
+    const scale = tf.tensor1d(op.scale);
+    const zp = tf.tensor1d(op.zeroPoint);
+    const q = tf.clipByValue(tf.add(tf.round(tf.div(v, scale)), zp), op.qmin, op.qmax);
+    return { value: tf.mul(tf.sub(q, zp), scale), gradFunc: (dy: tf.Tensor) => dy };
+  });
+  return f(x);
+}
+
 /** The output of `node` from its inputs (batch axis first). */
 export function runNode(node: Node, xs: tf.Tensor[], w: WeightOf): tf.Tensor {
   const op = node.op;
@@ -138,7 +159,7 @@ export function runNode(node: Node, xs: tf.Tensor[], w: WeightOf): tf.Tensor {
     case 'depthwise':
     case 'separable': return depthwise(x as tf.Tensor4D, op, w);
     case 'dense': return denseAny(x, op, w);
-    case 'pool': return (op.mode === 'max' ? maxPool : avgPool)(x as tf.Tensor4D, op.size, op.strides, op.padding);
+    case 'pool': return pool(x as tf.Tensor4D, op);
     case 'globalPool': return (op.mode === 'max' ? tf.max : tf.mean)(x, [1, 2], op.keepdims);
     case 'pad': return tf.pad(x, [[0, 0], [op.pads[0], op.pads[1]], [op.pads[2], op.pads[3]], [0, 0]]);
     case 'crop': {
@@ -160,5 +181,6 @@ export function runNode(node: Node, xs: tf.Tensor[], w: WeightOf): tf.Tensor {
     case 'permute': return tf.transpose(x, [0, ...op.dims]);
     case 'upsample': return upsample(x as tf.Tensor4D, op.size);
     case 'identity': return x;
+    case 'fakeQuant': return fakeQuant(x, op);
   }
 }

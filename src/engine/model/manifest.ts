@@ -25,7 +25,7 @@ interface Layout {
   bytes: number;
 }
 
-const BYTES: Record<StoredDtype, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2 };
+const BYTES: Record<StoredDtype, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2, int8: 1 };
 
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 

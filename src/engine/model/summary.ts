@@ -37,12 +37,14 @@ export function summarize(
     // Only kernels count: a float bias of a few values would look like a grid by chance.
     const grid = kernel ? findGrid(d) : null;
     const channel = kernel && !grid ? perChannelBits(v, kernelChannels(slot.key, slot.shape)) : null;
-    const implied = grid ? impliedBits(d.length) : channel;
+    // An 8-bit integer kernel (ONNX QDQ) on an asymmetric per-channel grid is still at most 8 bits.
+    const stored = storedAs(slot.key);
+    const implied = grid ? impliedBits(d.length) : channel ?? (kernel && (stored === 'int8' || stored === 'uint8') ? 8 : null);
     if (kernel) {
       kernels++;
       bits = bits === null || implied === null ? null : Math.max(bits, implied);
     }
-    weights.push({ name: slot.key, shape: slot.shape, storedAs: storedAs(slot.key), distinct: d.length, impliedBits: implied, grid, perChannel: channel !== null });
+    weights.push({ name: slot.key, shape: slot.shape, storedAs: stored, distinct: d.length, impliedBits: implied, grid, perChannel: channel !== null });
   }
   const layers = graph.nodes.map((n, i) => ({
     name: n.name,

@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../types';
 import type { Graph, Preprocess } from './ir';
 
-export type StoredDtype = 'float32' | 'int32' | 'float16' | 'uint8' | 'uint16';
+export type StoredDtype = 'float32' | 'int32' | 'float16' | 'uint8' | 'uint16' | 'int8';
 
 /** A uniform grid `min + step * q`, q = 0 .. levels - 1, that holds every value of a tensor. */
 export interface WeightGrid {

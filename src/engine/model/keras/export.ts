@@ -1,5 +1,6 @@
 // The graph IR as a Keras 2 Functional topology (what tfjs-layers and qaudit load): one layer per node, plus a
 // ZeroPadding2D before a conv with explicit pads.
+import { EngineError, expect } from '../../errors';
 import type { Act, Graph, Node, Op } from '../ir';
 
 interface KerasLayer {
@@ -49,7 +50,9 @@ function layerOf(op: Op): [string, Record<string, unknown>, Act?] {
     case 'depthwise': return ['DepthwiseConv2D', { ...conv(op), depth_multiplier: op.multiplier }, op.act];
     case 'separable': return ['SeparableConv2D', { ...conv(op), filters: op.filters, depth_multiplier: op.multiplier }, op.act];
     case 'dense': return ['Dense', { units: op.units, use_bias: op.useBias }, op.act];
-    case 'pool': return [op.mode === 'max' ? 'MaxPooling2D' : 'AveragePooling2D', { pool_size: pair(op.size), strides: pair(op.strides), padding: op.padding, data_format: 'channels_last' }];
+    case 'pool':
+      expect(!Array.isArray(op.padding) || op.mode === 'avg', 'unsupported_layer', 'expected a max pool with valid or same padding to save as Keras, got explicit pads (Keras pads max pools with zeros)');
+      return [op.mode === 'max' ? 'MaxPooling2D' : 'AveragePooling2D', { pool_size: pair(op.size), strides: pair(op.strides), padding: Array.isArray(op.padding) ? 'valid' : op.padding, data_format: 'channels_last' }];
     case 'globalPool': return [op.mode === 'max' ? 'GlobalMaxPooling2D' : 'GlobalAveragePooling2D', { keepdims: op.keepdims, data_format: 'channels_last' }];
     case 'pad': return ['ZeroPadding2D', { padding: [[op.pads[0], op.pads[1]], [op.pads[2], op.pads[3]]], data_format: 'channels_last' }];
     case 'crop': return ['Cropping2D', { cropping: [[op.crop[0], op.crop[1]], [op.crop[2], op.crop[3]]], data_format: 'channels_last' }];
@@ -66,6 +69,7 @@ function layerOf(op: Op): [string, Record<string, unknown>, Act?] {
     case 'permute': return ['Permute', { dims: op.dims }];
     case 'upsample': return ['UpSampling2D', { size: pair(op.size), interpolation: op.interpolation, data_format: 'channels_last' }];
     case 'identity': return ['Activation', { activation: 'linear' }];
+    case 'fakeQuant': throw new EngineError('unsupported_layer', 'expected a model without activation fake quantization to save as Keras, got a QuantizeLinear/DequantizeLinear pair');
   }
 }
 
@@ -78,7 +82,7 @@ function nodeLayers(node: Node): KerasLayer[] {
     inputs = [name];
   };
   const op = node.op;
-  if ((op.type === 'conv2d' || op.type === 'depthwise' || op.type === 'separable') && Array.isArray(op.padding)) {
+  if ((op.type === 'conv2d' || op.type === 'depthwise' || op.type === 'separable' || op.type === 'pool') && Array.isArray(op.padding)) {
     const [t, b, l, r] = op.padding;
     push('ZeroPadding2D', `${node.name}_pad`, { padding: [[t, b], [l, r]], data_format: 'channels_last' });
   }
