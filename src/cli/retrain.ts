@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { EngineError } from '../engine/errors';
 import { fitSource } from '../engine/data/source';
 import type { Dataset } from '../engine/data/types';
@@ -17,6 +16,7 @@ import { loadBuiltinMnist } from '../data/mnist.node';
 import { startNodeEngine } from '../runtime/node';
 import { readData, readModelFiles } from './files';
 import { parseFlagged } from './args';
+import { parseFlags } from './suggest';
 import { seconds } from './remote';
 import { retrainOnServer } from './retrain-remote';
 
@@ -70,14 +70,10 @@ function num(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
-function parseFlags(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    throw bad((e as Error).message);
-  }
+function parseRetrainFlags(argv: string[]) {
+  return parseFlags(argv, OPTIONS).values;
 }
-type Flags = ReturnType<typeof parseFlags>;
+type Flags = ReturnType<typeof parseRetrainFlags>;
 
 /** The engine's settings from the flags; a refusal names the flag, not the settings field. */
 export function configFromFlags(f: Flags): RetrainConfig {
@@ -153,7 +149,7 @@ function remoteBody(f: Flags, c: RetrainConfig): Record<string, unknown> {
 }
 
 export async function retrainCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv);
+  const flags = parseRetrainFlags(argv);
   if (flags.help) return (console.log(RETRAIN_HELP), 0);
   if (!flags.model) throw bad('--model: expected the path of a model.json, got nothing');
   const c = configFromFlags(flags);

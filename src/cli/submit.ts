@@ -1,13 +1,13 @@
 // `qaudit submit`: the same audit on a qaudit server: upload, start, follow progress, fetch the signed report, gate.
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { checkThresholds, parseThresholds, renderJunit } from '../engine/audit';
 import type { Report } from '../engine/audit';
 import { EngineError } from '../engine/errors';
 import { modelDigest } from '../storage/digest';
 import { AUDIT_OPTIONS, settingsFromFlags } from './args';
 import { AUDIT_HELP } from './audit';
 import { readModelFiles } from './files';
+import { parseGates, prepareBaseline, writeOutputs } from './outputs';
+import { parseFlags } from './suggest';
 import { ApiClient, parseJwks } from './http';
 import { RemoteError, checkSucceeded, follow, resolveData, seconds, uploadModel, withRemoteErrors } from './remote';
 import { formatSummary } from './summary';
@@ -19,24 +19,25 @@ export const SUBMIT_OPTIONS = {
   'api-key': { type: 'string' },
   wait: { type: 'boolean', default: false },
   attestation: { type: 'string' },
-  keys: { type: 'string' },
   'poll-interval': { type: 'string', default: '2' },
   timeout: { type: 'string', default: '3600' },
 } as const;
 
 // The settings and output options read as in `qaudit audit`; the model, data and run-time lines differ.
-const SHARED_HELP = AUDIT_HELP.split('\n').slice(2).filter((l) => !/^\s+--(model|data|surrogate|threads) /.test(l)).join('\n');
+const SHARED_HELP = AUDIT_HELP.split('\n').slice(2).filter((l) => !/^\s+--(model|data|surrogate|threads|keys) /.test(l)).join('\n');
 
 export const SUBMIT_HELP = `qaudit submit --server URL --model path/to/model.json [options] [--wait]
 
   --server URL        the qaudit service, e.g. https://qaudit.example.com
-  --api-key KEY       API key for uploads and starting audits (default: env QAUDIT_API_KEY)
+  --api-key KEY       API key for uploads and starting audits (default and better: env QAUDIT_API_KEY, which
+                      stays out of process listings and shell history)
   --model FILE        tfjs Layers model.json; its weight shards are uploaded from the same folder
   --data SPEC         mnist (the server's built-in test split, default), an .npz file or a folder (or .zip)
                       of class folders of images (uploaded), or a data set id
   --wait              follow the audit, then fetch the report, verify its attestation and gate on --fail-under
   --attestation FILE  with --wait: write the signed attestation (DSSE envelope; see qaudit verify)
-  --keys URL|FILE     with --wait: trust only these keys (a pinned JWKS file), not the server's /v1/keys
+  --keys URL|FILE     with --wait: trust only these keys (a pinned JWKS file), not the server's /v1/keys; they also
+                      verify a signed --baseline
   --poll-interval S   seconds between status requests (default 2)
   --timeout S         give up waiting after S seconds (default 3600; the audit continues on the server)
 ${SHARED_HELP}
@@ -54,11 +55,7 @@ interface AuditView {
 type SubmitFlags = ReturnType<typeof parseSubmitFlags>;
 
 function parseSubmitFlags(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: SUBMIT_OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    throw new EngineError('invalid_argument', (e as Error).message);
-  }
+  return parseFlags(argv, SUBMIT_OPTIONS).values;
 }
 
 /** Everything that can be refused before talking to the server. */
@@ -69,12 +66,13 @@ function checkFlags(f: SubmitFlags) {
   if (f.surrogate) throw new EngineError('invalid_argument', '--surrogate: expected no surrogate with submit (the server API takes none), got one; use qaudit audit');
   if (f.threads) throw new EngineError('invalid_argument', '--threads: expected no thread count with submit (the server decides), got one');
   // Outputs and gates need the finished report: without --wait they would silently pass.
-  const needWait = (['out', 'junit', 'attestation', 'keys', 'fail-under'] as const).find((k) => f[k] !== undefined);
+  const needWait = (['out', 'junit', 'sarif', 'markdown', 'model-card', 'attestation', 'keys', 'fail-under', 'baseline', 'max-drop'] as const).find((k) => f[k] !== undefined);
   if (needWait && !f.wait) throw new EngineError('invalid_argument', `--${needWait}: expected --wait with it (the report exists once the audit finishes), got no --wait`);
   if (f.data === 'mnist-train') throw new EngineError('invalid_argument', "--data: expected mnist (the server's test split), an .npz file or a data set id, got 'mnist-train'");
+  const settings = settingsFromFlags(f);
   return {
-    settings: settingsFromFlags(f),
-    thresholds: f['fail-under'] ? parseThresholds(f['fail-under']) : [],
+    settings,
+    gates: parseGates(f, settings),
     pollMs: 1000 * seconds('--poll-interval', f['poll-interval'], 600),
     timeoutMs: 1000 * seconds('--timeout', f.timeout, 7 * 24 * 3600),
   };
@@ -102,6 +100,7 @@ async function fetchVerified(client: ApiClient, a: AuditView, digest: string, pi
 async function run(client: ApiClient, flags: SubmitFlags, o: ReturnType<typeof checkFlags>): Promise<number> {
   const files = await readModelFiles(flags.model!);
   const digest = await modelDigest(files.jsonBytes, [...files.shards.values()]);
+  const baseline = await prepareBaseline(o.gates, { server: flags.server, keys: flags.keys });
   const model = await uploadModel(client, files, digest);
   const data = await resolveData(client, flags.data);
   const queued = await client.json<AuditView>('POST', '/v1/audits', { model, data, ...o.settings });
@@ -113,13 +112,9 @@ async function run(client: ApiClient, flags: SubmitFlags, o: ReturnType<typeof c
   checkSucceeded(a, 'audit');
   const { report, envelope } = await fetchVerified(client, a, digest, flags.keys);
   console.log(formatSummary(report));
-  if (flags.out) await writeFile(flags.out, JSON.stringify(report, null, 2) + '\n');
-  // Rendered here rather than fetched: the server's JUnit knows nothing of this run's --fail-under thresholds.
-  if (flags.junit) await writeFile(flags.junit, renderJunit(report, o.thresholds));
   if (flags.attestation && envelope !== undefined) await writeFile(flags.attestation, JSON.stringify(envelope, null, 2) + '\n');
-  const gate = checkThresholds(report, o.thresholds);
-  for (const f of gate.failures) console.log(`FAIL ${f.message}`);
-  return gate.passed ? 0 : 1;
+  // Rendered here rather than fetched: the server's JUnit and SARIF know nothing of this run's thresholds.
+  return writeOutputs(report, flags, o.gates, { model: flags.model!, baseline, reportUrl: client.url(a.links.reportHtml) });
 }
 
 export async function submitCommand(argv: string[]): Promise<number> {

@@ -1,21 +1,13 @@
 // SARIF 2.1.0 output: valid against the OASIS schema (a validator, not hand checks), one result per missed
 // threshold and error flag, and fingerprints that do not move when only the measured numbers do.
 import { readFileSync } from 'node:fs';
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parseThresholds } from '../../src/engine/audit/junit';
 import { ReportSchema, type Report } from '../../src/engine/audit/report';
 import { renderSarif } from '../../src/report/sarif';
+import { sarifValidator } from './sarif-schema';
 
-const schema = JSON.parse(readFileSync(new URL('./fixtures/sarif/sarif-schema-2.1.0.json', import.meta.url), 'utf8'));
 const report: Report = ReportSchema.parse(JSON.parse(readFileSync(new URL('./fixtures/report.json', import.meta.url), 'utf8')));
-
-export function sarifValidator() {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  return ajv.compile(schema);
-}
 
 interface Log { runs: { tool: { driver: { rules: { id: string; help: { text: string } }[] } }; results: { ruleId: string; ruleIndex: number; level: string; message: { text: string }; partialFingerprints: Record<string, string> }[] }[] }
 
