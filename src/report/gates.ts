@@ -1,6 +1,8 @@
 // Thresholds and allowed drops checked against the run's settings before any work: a gate on an attack or an
 // epsilon the audit will not evaluate could only fail later with a misleading "no result".
-import type { Threshold } from '../engine/audit/junit';
+import type { AuditOutcome } from '../attest/test-result';
+import { checkThresholds, describeThreshold, type Threshold } from '../engine/audit/junit';
+import type { Report } from '../engine/audit/report';
 
 export interface GateNames { attacks: string; epsilons: string }
 
@@ -15,4 +17,16 @@ export function gateOutsideRun(gates: Threshold[], s: { attacks: readonly string
     }
   }
   return null;
+}
+
+/** The report's tests for the in-toto test-result predicate: each threshold, and each sanity flag, by a stable name. */
+export function auditOutcome(report: Report, thresholds: Threshold[]): AuditOutcome {
+  const failures = checkThresholds(report, thresholds).failures;
+  return {
+    thresholds: thresholds.map((t) => ({ name: `threshold ${describeThreshold(t)}`, passed: !failures.some((f) => f.threshold === t) })),
+    flags: report.flags.map((f) => ({
+      name: ['sanity', f.id, f.variant, f.attack, f.epsilon === undefined ? undefined : `eps=${f.epsilon}`, f.defense && f.defense !== 'none' ? `defense=${f.defense}${f.adaptive ? ' adaptive' : ''}` : undefined].filter(Boolean).join(' '),
+      severity: f.severity,
+    })),
+  };
 }

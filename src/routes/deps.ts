@@ -40,5 +40,6 @@ export const auditLinks = (id: string) => ({
   junit: `/v1/audits/${id}/report.junit.xml`,
   sarif: `/v1/audits/${id}/report.sarif`,
   modelCard: `/v1/audits/${id}/model-card.md`,
+  testResult: `/v1/audits/${id}/test-result`,
   attestation: `/v1/audits/${id}/attestation`,
 });

@@ -5,6 +5,9 @@ import type { Report } from '../engine/audit/report';
 import type { AuditRequest, JobRecord } from '../jobs/types';
 import { renderSarif } from '../report/sarif';
 import { renderModelCard } from '../report/model-card';
+import { auditOutcome } from '../report/gates';
+import { sha256Hex, signStatement, testResult, testResultStatement } from '../attest';
+import { readStoredModel } from './ingest';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
 import { readAudit } from './audits';
@@ -24,7 +27,10 @@ const html = route('/{id}/report.html', 'The report as a self-contained HTML pag
 const junit = route('/{id}/report.junit.xml', 'The report as JUnit XML', 'application/xml', z.string());
 const sarif = route('/{id}/report.sarif', 'The report as SARIF 2.1.0: one result per missed failUnder threshold and per error-level sanity flag', 'application/sarif+json', z.record(z.string(), z.unknown()));
 const card = route('/{id}/model-card.md', 'A Hugging Face model card model-index block (YAML front matter) with the headline numbers', 'text/markdown', z.string());
+const tested = route('/{id}/test-result', 'An in-toto test-result v0.1 Statement over the audit (DSSE envelope; subjects: the model files by name, as OpenSSF model-signing lists them)', 'application/json', EnvelopeSchema);
 const attestation = route('/{id}/attestation', 'The signed in-toto Statement over the report (DSSE envelope, verify with GET /v1/keys)', 'application/json', EnvelopeSchema);
+
+const describeGates = (ts: ReturnType<typeof parseThresholds>) => ts.map((t) => (t.epsilon === null ? `${t.target}=${t.min}` : `${t.target}@${t.epsilon}=${t.min}`)).join(',');
 
 /** The request's thresholds (validated at POST); a retraining job's closing audits have none. */
 const thresholdsOf = (r: JobRecord) => {
@@ -82,6 +88,25 @@ export function reportsApp(deps: ResolvedDeps) {
     // The server knows the model by its digest, not by a path in anyone's repository.
     const log = renderSarif(r, thresholds, { artifact: `models/${model}/model.json` });
     return c.body(JSON.stringify(log, null, 2), 200, { 'content-type': 'application/sarif+json' });
+  });
+
+  app.openapi(tested, async (c) => {
+    const { id } = c.req.valid('param');
+    if (!deps.signer) throw new ProblemError(404, 'not_configured', 'expected a signing key on this server, got none');
+    const { report: r, thresholds, model } = await withThresholds(id);
+    const files = await readStoredModel(deps.store, model);
+    if (!files) throw new ProblemError(404, 'not_found', `expected the audited model ${model}, got none`, 'path.id');
+    const subjects = [{ name: 'model.json', digest: { sha256: await sha256Hex(new TextEncoder().encode(files.text)) } }];
+    for (const [name, bytes] of files.shards) subjects.push({ name, digest: { sha256: await sha256Hex(bytes) } });
+    const origin = new URL(c.req.url).origin;
+    const settings = JSON.stringify(r.settings);
+    const configuration = [{
+      name: 'qaudit audit settings', uri: `${origin}/v1/audits/${id}`, mediaType: 'application/json',
+      digest: { sha256: await sha256Hex(new TextEncoder().encode(settings)) }, annotations: { settings: r.settings, failUnder: describeGates(thresholds) },
+    }];
+    const statement = testResultStatement(subjects, testResult(auditOutcome(r, thresholds), configuration, `${origin}/v1/audits/${id}/report.html`));
+    // Ed25519 is deterministic: signing on every request serves the same bytes each time.
+    return c.json(await signStatement(statement, deps.signer), 200);
   });
 
   app.openapi(attestation, async (c) => {

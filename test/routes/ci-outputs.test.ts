@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/jobs/types';
 import { keys } from '../../src/storage/keys';
 import { sarifValidator } from '../report/sarif-schema';
-import { makeApp, post, problem, uploadModel, type TestApp } from './_app';
+import { sha256Hex, verifyEnvelope, TEST_RESULT_PREDICATE_TYPE, type TestResult } from '../../src/attest';
+import { makeApp, mnistModel, post, problem, uploadModel, type TestApp } from './_app';
 
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const fixture = JSON.parse(readFileSync(new URL('../report/fixtures/report.json', import.meta.url), 'utf8'));
@@ -75,5 +76,31 @@ describe('GET /v1/audits/{id}/report.sarif and model-card.md', () => {
     expect(card['model-index'][0]!.name).toBe('acme/mnist-q4');
     expect(card['model-index'][0]!.results[0]!.source.url).toBe(`http://localhost/v1/audits/${id}/report.html`);
     expect(card['model-index'][0]!.results[0]!.metrics.length).toBeGreaterThan(2);
+  });
+});
+
+describe('GET /v1/audits/{id}/test-result', () => {
+  it('is an in-toto test-result v0.1 statement, signed like the attestation, over the model files by name', async () => {
+    const t = await makeApp();
+    const { id } = await finished(t, { attacks: ['fgsm', 'pgd'], epsilons: [0.1, 0.3], failUnder: 'pgd@0.3=0.99,clean=0.01' });
+    const envelope = await (await t.req(`/v1/audits/${id}/test-result`)).json();
+    const v = await verifyEnvelope(envelope, await (await t.req('/v1/keys')).json() as never);
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    expect(v.statement.predicateType).toBe(TEST_RESULT_PREDICATE_TYPE);
+    const files = mnistModel();
+    const expected = [{ name: 'model.json', digest: { sha256: await sha256Hex(files.json) } }];
+    for (const [name, bytes] of files.files) expected.push({ name, digest: { sha256: await sha256Hex(bytes) } });
+    expect(v.statement.subject).toEqual(expected);
+    const p = v.statement.predicate as TestResult;
+    expect(p.result).toBe('FAILED');
+    expect(p.passedTests).toContain('threshold clean=0.01');
+    expect(p.failedTests).toContain('threshold pgd@0.3=0.99');
+    expect(p.failedTests.filter((x) => x.startsWith('sanity '))).toHaveLength(fixture.flags.filter((f: { severity: string }) => f.severity === 'error').length);
+    expect(p.warnedTests.length).toBe(fixture.flags.filter((f: { severity: string }) => f.severity === 'warning').length);
+    expect(p.configuration[0]!.annotations).toMatchObject({ failUnder: 'pgd@0.3=0.99,clean=0.01' });
+    expect(p.url).toBe(`http://localhost/v1/audits/${id}/report.html`);
+    // Deterministic signature: the same bytes on every request.
+    expect(await (await t.req(`/v1/audits/${id}/test-result`)).json()).toEqual(envelope);
   });
 });
