@@ -6,6 +6,7 @@ import { checkThresholds, parseThresholds, renderJunit } from '../engine/audit';
 import type { Report, Threshold } from '../engine/audit';
 import { EngineError } from '../engine/errors';
 import { gateOutsideRun } from '../report/gates';
+import { renderReportHtml, type SignatureInfo } from '../report/html';
 import { renderMarkdown } from '../report/markdown';
 import { renderModelCard } from '../report/model-card';
 import { compareReports, formatDeltas, parseMaxDrop, type MaxDrop } from '../report/regression';
@@ -16,6 +17,7 @@ import { loadBaseline, type Baseline } from './baseline';
 export const OUTPUT_OPTIONS = {
   out: { type: 'string' },
   junit: { type: 'string' },
+  html: { type: 'string' },
   sarif: { type: 'string' },
   markdown: { type: 'string' },
   'model-card': { type: 'string' },
@@ -27,6 +29,7 @@ export const OUTPUT_OPTIONS = {
 
 export const OUTPUT_HELP = `  --out FILE          write the JSON report
   --junit FILE        write a JUnit XML report
+  --html FILE         write the report as a self-contained HTML page
   --sarif FILE        write SARIF 2.1.0 (code scanning): missed thresholds and error-level sanity flags
   --markdown FILE     write a Markdown summary (tables of the headline, variants, thresholds, deltas)
   --model-card FILE   write a Hugging Face model card model-index block (YAML front matter)
@@ -68,11 +71,12 @@ function artifactPath(model: string): string {
   return (rel.startsWith('..') ? model : rel).split(sep).join('/');
 }
 
-export async function writeOutputs(report: Report, f: OutputFlags, g: Gates, o: { model: string; baseline?: Baseline; reportUrl?: string }): Promise<number> {
+export async function writeOutputs(report: Report, f: OutputFlags, g: Gates, o: { model: string; baseline?: Baseline; reportUrl?: string; signature?: SignatureInfo }): Promise<number> {
   const comparison = o.baseline ? compareReports(report, o.baseline.report, g.drops) : undefined;
   const write = (file: string | undefined, text: string) => (file ? writeFile(file, text) : undefined);
   await write(f.out, JSON.stringify(report, null, 2) + '\n');
   await write(f.junit, renderJunit(report, g.thresholds));
+  await write(f.html, renderReportHtml(report, { signature: o.signature ?? { status: 'unsigned' } }));
   await write(f.sarif, JSON.stringify(renderSarif(report, g.thresholds, { artifact: artifactPath(o.model) }), null, 2) + '\n');
   await write(f.markdown, renderMarkdown(report, { thresholds: g.thresholds, deltas: comparison?.deltas, reportUrl: o.reportUrl }));
   await write(f['model-card'], renderModelCard(report, { name: basename(dirname(resolve(o.model))), reportUrl: o.reportUrl }));

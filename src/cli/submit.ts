@@ -70,7 +70,7 @@ function checkFlags(f: SubmitFlags) {
   if (f.surrogate) throw new EngineError('invalid_argument', '--surrogate: expected no surrogate with submit (the server API takes none), got one; use qaudit audit');
   if (f.threads) throw new EngineError('invalid_argument', '--threads: expected no thread count with submit (the server decides), got one');
   // Outputs and gates need the finished report: without --wait they would silently pass.
-  const needWait = (['out', 'junit', 'sarif', 'markdown', 'model-card', 'attestation', 'test-result', 'keys', 'fail-under', 'baseline', 'max-drop'] as const).find((k) => f[k] !== undefined);
+  const needWait = (['out', 'junit', 'html', 'sarif', 'markdown', 'model-card', 'attestation', 'test-result', 'keys', 'fail-under', 'baseline', 'max-drop'] as const).find((k) => f[k] !== undefined);
   if (needWait && !f.wait) throw new EngineError('invalid_argument', `--${needWait}: expected --wait with it (the report exists once the audit finishes), got no --wait`);
   if (f.data === 'mnist-train') throw new EngineError('invalid_argument', "--data: expected mnist (the server's test split), an .npz file or a data set id, got 'mnist-train'");
   const settings = settingsFromFlags(f);
@@ -135,7 +135,10 @@ async function run(client: ApiClient, flags: SubmitFlags, o: ReturnType<typeof c
   console.log(formatSummary(report));
   if (flags.attestation && envelope !== undefined) await writeFile(flags.attestation, JSON.stringify(envelope, null, 2) + '\n');
   // Rendered here rather than fetched: the server's JUnit and SARIF know nothing of this run's thresholds.
-  return writeOutputs(report, flags, o.gates, { model: flags.model!, baseline, reportUrl: client.url(a.links.reportHtml) });
+  return writeOutputs(report, flags, o.gates, {
+    model: flags.model!, baseline, reportUrl: client.url(a.links.reportHtml),
+    signature: envelope === undefined ? { status: 'unsigned' } : { status: 'signed', verifyCommand: `qaudit verify ${flags.attestation ?? 'attestation.json'} --keys ${flags.keys ?? client.base} --model ${flags.model}` },
+  });
 }
 
 export async function submitCommand(argv: string[]): Promise<number> {
