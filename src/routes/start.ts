@@ -10,6 +10,7 @@ import { keys, newId } from '../storage/keys';
 import { auditLinks, type ResolvedDeps } from './deps';
 import { checkFit, storedModelSummary } from './ingest';
 import { ProblemError } from './problem';
+import { presentProgress } from './progress';
 
 /** Iterations of one attack on one sample at one epsilon (gradient or query evaluations). */
 function iterations(s: AuditSettings, attack: string): number {
@@ -113,7 +114,7 @@ export function presentAudit(r: JobRecord) {
   const req = r.request as Partial<AuditRequest>;
   const data = typeof req.dataset === 'object' ? req.dataset.sha256 : String(req.dataset ?? '');
   return {
-    id: r.id, status: r.status, progress: r.progress, createdAt: r.createdAt,
+    id: r.id, status: r.status, progress: presentProgress(r), createdAt: r.createdAt,
     ...(r.startedAt ? { startedAt: r.startedAt } : {}),
     ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
     request: { model: String(req.model ?? ''), data, settings: (req.settings ?? {}) as Record<string, unknown>, ...(req.failUnder ? { failUnder: req.failUnder } : {}) },
