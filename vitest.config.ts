@@ -5,7 +5,8 @@ import { workerBindings } from './test/worker/_env';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-export default defineConfig({
+// Async: the Worker's S3 binding names a port picked when the config loads (test/worker/_env.ts).
+export default defineConfig(async () => ({
   test: {
     reporters: ['default', './test/_closing-line.ts'],
     projects: [
@@ -20,7 +21,7 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: workerBindings() } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: await workerBindings() } })],
         resolve: {
           alias: [
             { find: /^(\.\.\/)+wasm$/, replacement: here('./test/wasm.workers.ts') },
@@ -37,4 +38,4 @@ export default defineConfig({
       },
     ],
   },
-});
+}));

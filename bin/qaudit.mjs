@@ -16,7 +16,9 @@ function newest(dir) {
   return t;
 }
 
-if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest(join(root, 'src'))) {
+// An installed package ships dist/ without src/: its bundle is the one to run.
+const src = join(root, 'src');
+if (!existsSync(bundle) || (existsSync(src) && statSync(bundle).mtimeMs < newest(src))) {
   const { buildNode } = await import('../scripts/build.mjs');
   await buildNode();
 }

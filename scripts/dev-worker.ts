@@ -1,17 +1,21 @@
 // `npm run dev:worker`: the Worker locally in workerd (wrangler dev) with everything it needs on this machine:
-// the embedded S3 server (s3rver on .data/s3) seeded with the built-in MNIST, the same signing key as `npm start`,
-// and a development API key, all handed to wrangler through .data/dev-worker.env (not .dev.vars, which the
-// Worker tests would pick up too).
+// the embedded S3 server (s3rver on .data/dev-worker/s3, apart from `npm start`'s .data/s3 so that both can run)
+// seeded with the built-in MNIST, the same signing key as `npm start`, and a development API key, all handed to
+// wrangler through .data/dev-worker.env (not .dev.vars, which the Worker tests would pick up too).
+// Ports: PORT (Worker, default 8788 when free), S3_PORT (default: any free port), INSPECTOR_PORT (default 9229
+// when free); a busy default is replaced by a free port, an explicit one is kept.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadSigningKey } from '../src/node';
 import { startEmbeddedS3 } from '../src/storage/embedded';
+import { portFromEnv } from '../src/runtime/ports';
 import { seedMnist } from '../src/jobs/seed.node';
 
-const port = process.env.PORT ?? '8788';
-const s3 = await startEmbeddedS3({ port: Number(process.env.S3_PORT ?? 4569) });
+const port = String(await portFromEnv(process.env.PORT, 'PORT', 8788));
+const inspector = String(await portFromEnv(process.env.INSPECTOR_PORT, 'INSPECTOR_PORT', 9229));
+const s3 = await startEmbeddedS3({ port: await portFromEnv(process.env.S3_PORT, 'S3_PORT'), directory: '.data/dev-worker/s3' });
 const vars: Record<string, string> = {
   S3_ENDPOINT: s3.endpoint,
   S3_REGION: 'us-east-1',
@@ -29,8 +33,8 @@ vars.SIGNING_KEY = process.env.SIGNING_KEY ?? readFileSync(resolve(process.env.S
 // dotenv: single-quoted values are taken literally (the JWK holds double quotes).
 const envFile = '.data/dev-worker.env';
 writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
-console.log(`S3 (s3rver) on ${s3.endpoint}; Worker on http://127.0.0.1:${port}; writes need: Authorization: Bearer ${apiKey}`);
-const wrangler = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', port, '--env-file', envFile], {
+console.log(`S3 (s3rver) on ${s3.endpoint}; Worker on http://127.0.0.1:${port} (inspector ${inspector}); writes need: Authorization: Bearer ${apiKey}`);
+const wrangler = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', port, '--inspector-port', inspector, '--env-file', envFile], {
   stdio: 'inherit',
   env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
 });

@@ -10,3 +10,4 @@ export {
   STATEMENT_TYPE, IN_TOTO_PAYLOAD_TYPE, AUDIT_PREDICATE_TYPE, type Statement, type Subject, type VerifyResult,
 } from './statement';
 export { hmacSha256, timingSafeEqual, verifyHuggingFaceSecret, verifyMlflowSignature, type MlflowCheck } from './webhooks';
+export { testResult, testResultStatement, TEST_RESULT_PREDICATE_TYPE, type TestResult, type AuditOutcome, type ResourceDescriptor } from './test-result';

@@ -1,8 +1,9 @@
 // Turns `qaudit audit` flags into audit settings; every refusal names the flag.
-import { parseArgs } from 'node:util';
 import { EngineError } from '../engine/errors';
 import { parseSettings } from '../engine/audit/settings';
 import type { AuditSettings } from '../engine/audit/settings';
+import { OUTPUT_OPTIONS } from './outputs';
+import { parseFlags } from './suggest';
 
 export const AUDIT_OPTIONS = {
   model: { type: 'string' },
@@ -24,9 +25,7 @@ export const AUDIT_OPTIONS = {
   labels: { type: 'string' },
   'micro-batch': { type: 'string' },
   threads: { type: 'string' },
-  out: { type: 'string' },
-  junit: { type: 'string' },
-  'fail-under': { type: 'string' },
+  ...OUTPUT_OPTIONS,
   quiet: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -34,11 +33,7 @@ export const AUDIT_OPTIONS = {
 export type AuditFlags = ReturnType<typeof parseAuditFlags>;
 
 export function parseAuditFlags(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: AUDIT_OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    throw new EngineError('invalid_argument', (e as Error).message);
-  }
+  return parseFlags(argv, AUDIT_OPTIONS).values;
 }
 
 /** Settings field -> the flag a user typed, for error messages. */
@@ -103,7 +98,8 @@ export function settingsFromFlags(f: AuditFlags): AuditSettings {
     attacks: list('--attacks', f.attacks),
     epsilons: list('--eps', f.eps)?.map((e) => num('--eps', e)),
     norm: f.norm,
-    bits: list('--bits', f.bits)?.map((b) => num('--bits', b)),
+    // `none`: the upload alone, no quantized twins.
+    bits: f.bits?.trim() === 'none' ? [] : list('--bits', f.bits)?.map((b) => num('--bits', b)),
     steps: num('--steps', f.steps),
     stepSize: num('--step-size', f['step-size']),
     restarts: num('--restarts', f.restarts),

@@ -1,6 +1,4 @@
 // `qaudit audit`: a whole audit on this machine: load, plan, run every chunk with progress, report, gate.
-import { writeFile } from 'node:fs/promises';
-import { checkThresholds, parseThresholds, renderJunit } from '../engine/audit';
 import type { Report } from '../engine/audit';
 import { EngineError } from '../engine/errors';
 import { configFromEnv, NODE_DEFAULTS } from '../config';
@@ -9,6 +7,7 @@ import { runAuditLocally } from '../jobs/runner.node';
 import { modelDigest } from '../storage/digest';
 import { parseAuditFlags, settingsFromFlags } from './args';
 import { readData, readModelFiles } from './files';
+import { OUTPUT_HELP, parseGates, prepareBaseline, writeOutputs } from './outputs';
 import { createProgress } from './progress';
 import { formatSummary } from './summary';
 
@@ -22,7 +21,7 @@ export const AUDIT_HELP = `qaudit audit --model path/to/model.json [options]
   --attacks LIST      fgsm,pgd,apgd,square,transfer (default: all)
   --eps LIST          epsilons (default 0.1,0.3 for linf; 1,2 for l2)
   --norm linf|l2      perturbation norm (default linf)
-  --bits LIST         bit widths of the quantized twins (default 8,4,2)
+  --bits LIST|none    bit widths of the quantized twins (default 8,4,2); none: audit the upload alone
   --steps N           PGD/APGD/transfer iterations (default 40 for PGD, 100 for APGD)
   --step-size A       PGD step (default 0.01 at linf, eps/4 at l2)
   --restarts R        random restarts (default 1)
@@ -37,9 +36,7 @@ export const AUDIT_HELP = `qaudit audit --model path/to/model.json [options]
   --micro-batch N     samples per forward/backward pass: 1, 2, 4, 8 or 16 (default: the largest that fits
                       CHUNK_MEMORY_MB, default 1024 here; results do not depend on it)
   --threads N         worker threads, one engine each (default: one per core)
-  --out FILE          write the JSON report
-  --junit FILE        write a JUnit XML report
-  --fail-under LIST   thresholds like "pgd@0.3=0.5,fgsm@0.1=0.8": exit 1 when accuracy is below
+${OUTPUT_HELP}
   --quiet             no progress output`;
 
 export async function auditCommand(argv: string[]): Promise<number> {
@@ -47,7 +44,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
   if (flags.help) return (console.log(AUDIT_HELP), 0);
   if (!flags.model) throw new EngineError('invalid_argument', '--model: expected the path of a model.json or .onnx file, got nothing');
   const settings = settingsFromFlags(flags);
-  const thresholds = flags['fail-under'] ? parseThresholds(flags['fail-under']) : [];
+  const gates = parseGates(flags, settings);
   const threads = flags.threads === undefined ? undefined : Number(flags.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
     throw new EngineError('invalid_argument', `--threads: expected an integer in [1, 64], got '${flags.threads}'`);
@@ -55,6 +52,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
   const files = await readModelFiles(flags.model);
   const surrogate = flags.surrogate ? await readModelFiles(flags.surrogate) : undefined;
   const data = flags.data === 'mnist' ? 'mnist' : await readData(flags.data);
+  const baseline = await prepareBaseline(gates, { keys: flags.keys });
   const progress = createProgress(flags.quiet);
   let report: Report;
   try {
@@ -76,9 +74,5 @@ export async function auditCommand(argv: string[]): Promise<number> {
     progress.stop();
   }
   console.log(formatSummary(report));
-  if (flags.out) await writeFile(flags.out, JSON.stringify(report, null, 2) + '\n');
-  if (flags.junit) await writeFile(flags.junit, renderJunit(report, thresholds));
-  const gate = checkThresholds(report, thresholds);
-  for (const f of gate.failures) console.log(`FAIL ${f.message}`);
-  return gate.passed ? 0 : 1;
+  return writeOutputs(report, flags, gates, { model: flags.model, baseline });
 }

@@ -5,6 +5,8 @@ import { AUDIT_HELP, auditCommand } from './audit';
 import { RETRAIN_HELP, retrainCommand } from './retrain';
 import { SUBMIT_HELP, submitCommand } from './submit';
 import { VERIFY_HELP, verifyCommand } from './verify';
+import { closestFlag } from './suggest';
+import { withRemoteErrors } from './remote';
 
 const INPUT_ERRORS = new Set(['invalid_model', 'unsupported_layer', 'unsupported_dtype', 'invalid_data', 'invalid_argument', 'limit_exceeded']);
 
@@ -33,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'audit':
-        return await auditCommand(rest);
+        // A local audit talks to a server only for a --baseline URL: its refusals map to exit codes as submit's do.
+        return await withRemoteErrors(() => auditCommand(rest));
       case 'submit':
         return await submitCommand(rest);
       case 'retrain':
@@ -49,7 +52,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
         return (console.log(HELP), 0);
       default:
-        console.error(`qaudit: unknown command '${command}'; see qaudit --help`);
+        {
+          const near = closestFlag(command, ['audit', 'submit', 'retrain', 'verify', 'help', 'version'])?.slice(2);
+          console.error(`qaudit: unknown command '${command}'${near ? `; did you mean ${near}?` : ''}; see qaudit --help`);
+        }
         return 2;
     }
   } catch (e) {

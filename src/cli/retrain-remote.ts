@@ -1,6 +1,7 @@
 // `qaudit retrain --server URL`: the same retraining as a job on a qaudit server: upload, start, follow the
 // training steps and the closing audits, then download the repaired model and the signed report into --out.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RetrainReport } from '../jobs/types';
 import { modelDigest } from '../storage/digest';
@@ -9,6 +10,7 @@ import { ApiClient, parseJwks } from './http';
 import { RemoteError, checkSucceeded, follow, resolveData, uploadModel, withRemoteErrors } from './remote';
 import type { JobView } from './remote';
 import { checkAttestation } from './verify';
+import { EngineError } from '../engine/errors';
 
 interface RetrainView extends JobView {
   loss: { step: number; loss: number }[];
@@ -21,6 +23,8 @@ export interface RemoteRetrainOptions {
   apiKey?: string;
   model: string;
   out: string;
+  /** Follow this job id instead of starting one. */
+  job?: string;
   data: string;
   evalData: string;
   /** The request body's method, bits, epochs, seed and settings. */
@@ -54,17 +58,54 @@ async function download(client: ApiClient, job: RetrainView, out: string): Promi
   return report;
 }
 
-async function run(client: ApiClient, o: RemoteRetrainOptions): Promise<number> {
+/** DIR/job.json: which job this command started, so that a rerun (after Ctrl-C, a lost connection) re-attaches. */
+interface JobFile { server: string; request: string; id: string }
+const jobFile = (out: string) => join(out, 'job.json');
+
+async function readJobFile(out: string): Promise<JobFile | undefined> {
+  try {
+    return JSON.parse(await readFile(jobFile(out), 'utf8')) as JobFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The job to follow: --job, else the one a previous run of the same request started (unless it failed), else a new one. */
+async function startOrAttach(client: ApiClient, o: RemoteRetrainOptions): Promise<RetrainView> {
+  if (o.job) {
+    if (!/^[0-9a-f]{32}$/.test(o.job)) throw new EngineError('invalid_argument', `--job: expected a job id of 32 lowercase hex chars, got '${o.job}'`);
+    const job = await client.json<RetrainView>('GET', `/v1/retrain-jobs/${o.job}`);
+    console.log(`following retraining job ${job.id} (${job.status}): ${client.url(job.links.page)}`);
+    return job;
+  }
   const files = await readModelFiles(o.model);
   const model = await uploadModel(client, files, await modelDigest(files.jsonBytes, [...files.shards.values()]));
   const data = o.data === 'mnist' ? 'mnist' : await resolveData(client, o.data);
   const evalData = await resolveData(client, o.evalData, '--eval-data');
-  const queued = await client.json<RetrainView>('POST', '/v1/retrain-jobs', { ...o.body, model, data, evalData });
+  const body = { ...o.body, model, data, evalData };
+  const request = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+  const previous = await readJobFile(o.out);
+  if (previous && previous.server === client.base && previous.request === request) {
+    const job = await client.json<RetrainView>('GET', `/v1/retrain-jobs/${previous.id}`).catch(() => undefined);
+    if (job && job.status !== 'failed' && job.status !== 'canceled') {
+      console.log(`re-attaching to retraining job ${job.id} (${job.status}), started by an earlier run: ${client.url(job.links.page)}`);
+      return job;
+    }
+  }
+  const queued = await client.json<RetrainView>('POST', '/v1/retrain-jobs', body);
+  await mkdir(o.out, { recursive: true });
+  await writeFile(jobFile(o.out), JSON.stringify({ server: client.base, request, id: queued.id } satisfies JobFile, null, 2) + '\n');
   console.log(`retraining job ${queued.id} ${queued.status}: ${client.url(queued.links.page)}`);
+  return queued;
+}
+
+async function run(client: ApiClient, o: RemoteRetrainOptions): Promise<number> {
+  const queued = await startOrAttach(client, o);
   const job = await follow(client, queued, { pollMs: o.pollMs, timeoutMs: o.timeoutMs, quiet: o.quiet, noun: 'retraining job', verb: 'retraining', unit: 'steps' });
   checkSucceeded(job, 'retraining job');
   await mkdir(o.out, { recursive: true });
   const report = await download(client, job, o.out);
+  await rm(jobFile(o.out), { force: true });
   const c = report.clean;
   console.log(`retrained: clean accuracy float ${pct(c.float)}, plain ${pct(c.quantized)}, repaired ${pct(c.repaired)} -> ${o.out}`);
   for (const r of report.robust) console.log(`  ${r.attack}@${r.epsilon}: float ${pct(r.float)}, plain ${pct(r.quantized)}, repaired ${pct(r.repaired)}`);

@@ -3,9 +3,8 @@
 import { createProgress, type Progress } from './progress';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { EngineError } from '../engine/errors';
 import { fitSource } from '../engine/data/source';
 import type { Dataset } from '../engine/data/types';
@@ -17,8 +16,10 @@ import { loadBuiltinMnist } from '../data/mnist.node';
 import { startNodeEngine } from '../runtime/node';
 import { readData, readModelFiles } from './files';
 import { parseFlagged } from './args';
+import { parseFlags } from './suggest';
 import { seconds } from './remote';
 import { retrainOnServer } from './retrain-remote';
+import { modelJsonBytes } from '../jobs/retrain';
 
 export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method M --bits K --out DIR [options]
 
@@ -26,6 +27,7 @@ export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method 
   --method M          ${RETRAIN_METHODS.join('|')}
   --bits K            bit width of the retrained model's kernels, 1..8
   --out DIR           writes model.json, weights.bin (uint8), loss.json; checkpoint.bin after every step
+                      (removed once the job succeeded)
   --data SPEC         mnist (built-in training split, default), an .npz file with x and y, or a
                       folder (or .zip) of class folders of PNG/JPEG images
   --epochs N          passes over the training data (default 1)
@@ -39,7 +41,9 @@ export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method 
 
   --server URL        run the job on a qaudit server instead: it checkpoints to its store, ends with a before/after
                       audit, and DIR receives model.json, weights.bin, loss.json, report.json, attestation.json
-  --api-key KEY       API key of the server (default: env QAUDIT_API_KEY)
+  --api-key KEY       API key of the server (default and better: env QAUDIT_API_KEY)
+  --job ID            follow this retraining job instead of starting one (a rerun of the same command into the
+                      same DIR re-attaches to the job it started, from DIR/job.json, unless that job failed)
   --eval-data SPEC    data of the closing audit: mnist (the server's test split, default), an .npz file or an id
   --audit-limit N     samples of the closing audit (default: the server's, 100)
   --poll-interval S   seconds between status requests (default 2)
@@ -50,7 +54,7 @@ const OPTIONS = {
   data: { type: 'string', default: 'mnist' }, epochs: { type: 'string' }, 'max-batches': { type: 'string' },
   'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
   'per-channel': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
-  server: { type: 'string' }, 'api-key': { type: 'string' }, 'eval-data': { type: 'string', default: 'mnist' }, 'audit-limit': { type: 'string' },
+  server: { type: 'string' }, 'api-key': { type: 'string' }, job: { type: 'string' }, 'eval-data': { type: 'string', default: 'mnist' }, 'audit-limit': { type: 'string' },
   'poll-interval': { type: 'string', default: '2' }, timeout: { type: 'string', default: '86400' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -70,14 +74,10 @@ function num(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
-function parseFlags(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    throw bad((e as Error).message);
-  }
+function parseRetrainFlags(argv: string[]) {
+  return parseFlags(argv, OPTIONS).values;
 }
-type Flags = ReturnType<typeof parseFlags>;
+type Flags = ReturnType<typeof parseRetrainFlags>;
 
 /** The engine's settings from the flags; a refusal names the flag, not the settings field. */
 export function configFromFlags(f: Flags): RetrainConfig {
@@ -153,19 +153,19 @@ function remoteBody(f: Flags, c: RetrainConfig): Record<string, unknown> {
 }
 
 export async function retrainCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv);
+  const flags = parseRetrainFlags(argv);
   if (flags.help) return (console.log(RETRAIN_HELP), 0);
   if (!flags.model) throw bad('--model: expected the path of a model.json, got nothing');
   const c = configFromFlags(flags);
   if (!flags.out) throw bad('--out: expected a directory for the retrained model, got nothing');
   if (flags.server) {
     return retrainOnServer({
-      server: flags.server, apiKey: flags['api-key'] ?? process.env.QAUDIT_API_KEY, model: flags.model, out: flags.out,
+      server: flags.server, apiKey: flags['api-key'] ?? process.env.QAUDIT_API_KEY, model: flags.model, out: flags.out, job: flags.job,
       data: flags.data, evalData: flags['eval-data'], body: remoteBody(flags, c), quiet: flags.quiet,
       pollMs: 1000 * seconds('--poll-interval', flags['poll-interval'], 600), timeoutMs: 1000 * seconds('--timeout', flags.timeout, 7 * 24 * 3600),
     });
   }
-  for (const f of ['api-key', 'poll-interval', 'timeout', 'audit-limit'] as const) {
+  for (const f of ['api-key', 'poll-interval', 'timeout', 'audit-limit', 'job'] as const) {
     if (argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`))) throw bad(`--${f}: expected it with --server, got no --server`);
   }
   if (flags['eval-data'] !== 'mnist') throw bad('--eval-data: expected it with --server (a local job runs no closing audit; run qaudit audit on DIR/model.json), got no --server');
@@ -191,12 +191,15 @@ export async function retrainCommand(argv: string[]): Promise<number> {
     try {
       const saved = saveLayersModel(model, { weights: 'uint8' });
       await writeAtomic(join(dir, 'weights.bin'), saved.weights);
-      await writeAtomic(join(dir, 'model.json'), JSON.stringify(saved.json) + '\n');
+      await writeAtomic(join(dir, 'model.json'), modelJsonBytes(saved.json));
     } finally {
       model.dispose();
     }
     const losses = state.metrics.map((m) => m.loss);
     await writeAtomic(join(dir, 'loss.json'), JSON.stringify(losses) + '\n');
+    // The job is done and its outputs written: a checkpoint left behind would only be stale state to trip over.
+    await rm(join(dir, 'checkpoint.bin'), { force: true });
+    await rm(join(dir, 'checkpoint.json'), { force: true });
     const last = losses.at(-1);
     console.log(`retrained: method ${c.method}, ${c.bits} bits, ${state.steps} steps (${state.batches} batches), final loss ${last === undefined ? 'n/a' : last.toFixed(4)} -> ${dir}`);
     return 0;

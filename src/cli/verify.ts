@@ -1,11 +1,11 @@
 // `qaudit verify`: checks a signed audit report (DSSE envelope) against a server's JWKS or a key file, and a model.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { verifyEnvelope } from '../attest';
 import type { PublicJwk, Statement } from '../attest';
 import { EngineError } from '../engine/errors';
 import { modelDigest } from '../storage/digest';
 import { readModelFiles } from './files';
+import { parseFlags } from './suggest';
 import { ApiClient, ApiError, NetworkError, exitCodeOf, parseJwks, serverBase } from './http';
 
 export const VERIFY_HELP = `qaudit verify envelope.json --keys URL|FILE [--model model.json]
@@ -78,16 +78,8 @@ function describe(s: Statement, keyid: string): string[] {
 }
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
-      options: { keys: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
-    });
-  } catch (e) {
-    throw new EngineError('invalid_argument', (e as Error).message);
-  }
-  const { values: flags, positionals } = parsed;
+  const options = { keys: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } as const;
+  const { values: flags, positionals } = parseFlags(argv, options, true);
   if (flags.help) return (console.log(VERIFY_HELP), 0);
   if (positionals.length !== 1) throw new EngineError('invalid_argument', `expected one envelope file, got ${positionals.length} arguments; see qaudit verify --help`);
   if (!flags.keys) throw new EngineError('invalid_argument', '--keys: expected a server URL, a JWKS URL or a key file, got nothing');

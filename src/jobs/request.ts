@@ -12,6 +12,8 @@ export const AuditRequestSchema = z.object({
   dataset: Dataset,
   settings: Settings.optional(),
   surrogate: Sha256.optional(),
+  /** The request's --fail-under thresholds, rendered into report.junit.xml and report.sarif (not by the jobs). */
+  failUnder: z.string().max(1000).optional(),
 }).strict();
 
 export const RetrainRequestSchema = z.object({

@@ -154,9 +154,16 @@ export async function childAuditIds(jobId: string): Promise<{ before: string; af
 }
 
 /** Stores a model in the upload layout (content-addressed) and returns its sha256. */
+/**
+ * The one serialization of a retrained model.json (compact JSON, no trailing newline, the shard named
+ * `shardName`), written by the server and by `qaudit retrain` alike, so the same weights get one model id.
+ */
+export function modelJsonBytes(json: object, shardName = 'weights.bin'): Uint8Array {
+  return toJsonBytes({ ...json, weightsManifest: (json as { weightsManifest: { paths: string[] }[] }).weightsManifest.map((g) => ({ ...g, paths: [shardName] })) });
+}
+
 export async function putModelBytes(store: Store, json: object, weights: Uint8Array, shardName = 'weights.bin'): Promise<string> {
-  const modelJson = { ...json, weightsManifest: (json as { weightsManifest: { paths: string[] }[] }).weightsManifest.map((g) => ({ ...g, paths: [shardName] })) };
-  const jsonBytes = toJsonBytes(modelJson);
+  const jsonBytes = modelJsonBytes(json, shardName);
   const sha = await modelDigest(jsonBytes, [weights]);
   // Shard first: a model.json in the store means the model is whole (what uploads check too).
   await store.putIfAbsent(keys.modelShard(sha, 0), weights);

@@ -43,6 +43,8 @@ export interface AuditRequest {
   settings?: Record<string, unknown>;
   /** SHA-256 of a stored float or surrogate model, the transfer attack's source. */
   surrogate?: string;
+  /** Thresholds like "pgd@0.1=0.5" for the server's JUnit and SARIF renderings (checked against the settings at POST). */
+  failUnder?: string;
 }
 
 /** Runs jobs whose record was written with status `queued`. */

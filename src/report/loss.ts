@@ -25,6 +25,22 @@ export function niceCeil(x: number): number {
   return 10 * p;
 }
 
+/**
+ * The x-axis ticks: multiples of the smallest of 1, 2, 5 x 10^k that gives at most five ticks, so labels are evenly
+ * spaced integers (0, 2, 4, 6), never rounded quarters (0, 2, 3, 5, 6). The live page's script repeats this.
+ */
+export function stepTicks(xmax: number): number[] {
+  let step = 1;
+  for (let p = 1; ; p *= 10) {
+    const s = [1, 2, 5].map((m) => m * p).find((c) => xmax / c <= 4);
+    if (s !== undefined) {
+      step = s;
+      break;
+    }
+  }
+  return Array.from({ length: Math.floor(xmax / step) + 1 }, (_, i) => i * step);
+}
+
 /** The parts that every point of the curve has (a method without a boundary term has no boundary line). */
 export function presentParts(points: LossPoint[]): LossPart[] {
   return LOSS_PARTS.filter((p) => points.length > 0 && points.every((x) => Number.isFinite(x[p.key])));
@@ -47,7 +63,7 @@ export function renderLossChart(points: LossPoint[], label: string): string {
   const { parts, xmax, ymax, sx, sy } = lossScales(points);
   const grid = [0, 0.25, 0.5, 0.75, 1].map((q) =>
     `<line class="grid" x1="${L}" x2="${W - R}" y1="${fmt(sy(q * ymax))}" y2="${fmt(sy(q * ymax))}"/><text x="${L - 6}" y="${fmt(sy(q * ymax) + 4)}" text-anchor="end">${fmt(q * ymax)}</text>`).join('');
-  const xt = [0, 0.25, 0.5, 0.75, 1].map((q) => Math.round(q * xmax)).filter((v, i, a) => a.indexOf(v) === i).map((s) =>
+  const xt = stepTicks(xmax).map((s) =>
     `<line class="axis" x1="${fmt(sx(s))}" x2="${fmt(sx(s))}" y1="${H - B}" y2="${H - B + 5}"/><text x="${fmt(sx(s))}" y="${H - B + 18}" text-anchor="middle">${s}</text>`).join('');
   const lines = parts.map((p) => {
     const pts = points.map((x) => `${fmt(sx(x.step))},${fmt(sy(x[p.key] as number))}`).join(' ');

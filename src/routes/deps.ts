@@ -38,5 +38,8 @@ export const auditLinks = (id: string) => ({
   report: `/v1/audits/${id}/report`,
   reportHtml: `/v1/audits/${id}/report.html`,
   junit: `/v1/audits/${id}/report.junit.xml`,
+  sarif: `/v1/audits/${id}/report.sarif`,
+  modelCard: `/v1/audits/${id}/model-card.md`,
+  testResult: `/v1/audits/${id}/test-result`,
   attestation: `/v1/audits/${id}/attestation`,
 });

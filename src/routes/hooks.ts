@@ -56,18 +56,34 @@ const notConfigured = (name: string) => new ProblemError(404, 'not_configured', 
 type Get = (o: unknown, ...path: string[]) => unknown;
 const get: Get = (o, ...path) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
 
+/**
+ * A pull-request comment body for the model repository: the webhook answers before the audit has run, so it links
+ * the report and the model card block (model-index YAML, served once the audit succeeded) instead of numbers.
+ */
+function prComment(origin: string, links: ReturnType<typeof auditLinks>, model: string, name?: string): string {
+  const card = `${origin}${links.modelCard}${name ? `?name=${encodeURIComponent(name)}` : ''}`;
+  return [
+    `**qaudit** is auditing this revision (model \`sha256:${model.slice(0, 16)}…\`, default settings on MNIST).`,
+    '',
+    `- Report: ${origin}${links.reportHtml} (JSON: ${origin}${links.report}, SARIF: ${origin}${links.sarif})`,
+    `- Model card \`model-index\` block with the headline numbers, to paste into README.md: ${card}`,
+    `- Signed attestation: ${origin}${links.attestation}`,
+  ].join('\n');
+}
+
 export function hooksApp(deps: ResolvedDeps) {
   const app = subApp();
   const replays = new ReplayGuard();
   const { webhooks } = deps.config;
 
   /** Fetch, store, audit; the claim is released on failure so that a retried delivery can succeed. */
-  async function run(url: string, claim: string) {
+  async function run(url: string, claim: string, origin: string, name?: string) {
     try {
       const files = await fetchModel(url, deps.fetcher, deps.config.fetch, deps.resolve);
       const model = await ingestModel(deps, files);
       const record = await startAudit(deps, { model: model.id, data: 'mnist' });
-      return { accepted: true, model: model.id, audit: record.id, links: auditLinks(record.id) };
+      const links = auditLinks(record.id);
+      return { accepted: true, model: model.id, audit: record.id, links, comment: prComment(origin, links, model.id, name) };
     } catch (e) {
       replays.release(claim);
       throw e;
@@ -92,7 +108,7 @@ export function hooksApp(deps: ResolvedDeps) {
       return c.json({ accepted: false, reason: 'this revision was already received' }, 200);
     }
     const url = `https://huggingface.co/${repo}/resolve/${sha}/${webhooks.huggingfaceModelPath}`;
-    return c.json(await run(url, claim), 202);
+    return c.json(await run(url, claim, new URL(c.req.url).origin, repo), 202);
   });
 
   app.openapi(mlflow, async (c) => {
@@ -114,7 +130,7 @@ export function hooksApp(deps: ResolvedDeps) {
     const tag = get(body, 'data', 'tags', 'qaudit.model_url'), source = get(body, 'data', 'source');
     const url = typeof tag === 'string' ? tag : typeof source === 'string' && source.startsWith('https://') ? source : null;
     if (!url) return c.json({ accepted: false, reason: 'no https model URL (set the version tag qaudit.model_url)' }, 200);
-    return c.json(await run(url, claim), 202);
+    return c.json(await run(url, claim, new URL(c.req.url).origin), 202);
   });
 
   return app;

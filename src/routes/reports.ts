@@ -1,8 +1,13 @@
 // /v1/audits/{id}/report(.html|.junit.xml) and /attestation: readable by anyone holding the unguessable audit id.
 import { createRoute, z } from '@hono/zod-openapi';
-import { renderJunit } from '../engine/audit/junit';
+import { parseThresholds, renderJunit } from '../engine/audit/junit';
 import type { Report } from '../engine/audit/report';
-import type { JobRecord } from '../jobs/types';
+import type { AuditRequest, JobRecord } from '../jobs/types';
+import { renderSarif } from '../report/sarif';
+import { renderModelCard } from '../report/model-card';
+import { auditOutcome } from '../report/gates';
+import { sha256Hex, signStatement, testResult, testResultStatement } from '../attest';
+import { readStoredModel } from './ingest';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
 import { readAudit } from './audits';
@@ -20,7 +25,18 @@ const route = (path: string, summary: string, type: string, schema: z.ZodType) =
 const json = route('/{id}/report', 'The audit report (JSON, docs/report.md)', 'application/json', ReportOut);
 const html = route('/{id}/report.html', 'The report as a self-contained HTML page', 'text/html', z.string());
 const junit = route('/{id}/report.junit.xml', 'The report as JUnit XML', 'application/xml', z.string());
+const sarif = route('/{id}/report.sarif', 'The report as SARIF 2.1.0: one result per missed failUnder threshold and per error-level sanity flag', 'application/sarif+json', z.record(z.string(), z.unknown()));
+const card = route('/{id}/model-card.md', 'A Hugging Face model card model-index block (YAML front matter) with the headline numbers', 'text/markdown', z.string());
+const tested = route('/{id}/test-result', 'An in-toto test-result v0.1 Statement over the audit (DSSE envelope; subjects: the model files by name, as OpenSSF model-signing lists them)', 'application/json', EnvelopeSchema);
 const attestation = route('/{id}/attestation', 'The signed in-toto Statement over the report (DSSE envelope, verify with GET /v1/keys)', 'application/json', EnvelopeSchema);
+
+const describeGates = (ts: ReturnType<typeof parseThresholds>) => ts.map((t) => (t.epsilon === null ? `${t.target}=${t.min}` : `${t.target}@${t.epsilon}=${t.min}`)).join(',');
+
+/** The request's thresholds (validated at POST); a retraining job's closing audits have none. */
+const thresholdsOf = (r: JobRecord) => {
+  const failUnder = (r.request as Partial<AuditRequest>).failUnder;
+  return failUnder ? parseThresholds(failUnder) : [];
+};
 
 /** The job records where its report went (audit jobs use their own id). */
 const reportId = (r: JobRecord) => r.reportId ?? r.id;
@@ -42,6 +58,10 @@ async function readJsonKey<T>(store: Store, key: string, what: string): Promise<
 export function reportsApp(deps: ResolvedDeps) {
   const app = subApp();
   const report = async (id: string) => readJsonKey<Report>(deps.store, keys.report(reportId(await finished(deps.store, id))), 'report');
+  const withThresholds = async (id: string) => {
+    const rec = await finished(deps.store, id);
+    return { report: await readJsonKey<Report>(deps.store, keys.report(reportId(rec)), 'report'), thresholds: thresholdsOf(rec), model: String((rec.request as Partial<AuditRequest>).model ?? '') };
+  };
 
   app.openapi(json, async (c) => c.json(await report(c.req.valid('param').id), 200));
 
@@ -52,8 +72,41 @@ export function reportsApp(deps: ResolvedDeps) {
   });
 
   app.openapi(junit, async (c) => {
-    const xml = renderJunit(await report(c.req.valid('param').id));
-    return c.body(xml, 200, { 'content-type': 'application/xml; charset=utf-8' });
+    const { report: r, thresholds } = await withThresholds(c.req.valid('param').id);
+    return c.body(renderJunit(r, thresholds), 200, { 'content-type': 'application/xml; charset=utf-8' });
+  });
+
+  app.openapi(card, async (c) => {
+    const { id } = c.req.valid('param');
+    const { report: r, model } = await withThresholds(id);
+    const text = renderModelCard(r, { name: c.req.query('name') ?? `sha256:${model}`, reportUrl: new URL(`/v1/audits/${id}/report.html`, c.req.url).href });
+    return c.body(text, 200, { 'content-type': 'text/markdown; charset=utf-8' });
+  });
+
+  app.openapi(sarif, async (c) => {
+    const { report: r, thresholds, model } = await withThresholds(c.req.valid('param').id);
+    // The server knows the model by its digest, not by a path in anyone's repository.
+    const log = renderSarif(r, thresholds, { artifact: `models/${model}/model.json` });
+    return c.body(JSON.stringify(log, null, 2), 200, { 'content-type': 'application/sarif+json' });
+  });
+
+  app.openapi(tested, async (c) => {
+    const { id } = c.req.valid('param');
+    if (!deps.signer) throw new ProblemError(404, 'not_configured', 'expected a signing key on this server, got none');
+    const { report: r, thresholds, model } = await withThresholds(id);
+    const files = await readStoredModel(deps.store, model);
+    if (!files) throw new ProblemError(404, 'not_found', `expected the audited model ${model}, got none`, 'path.id');
+    const subjects = [{ name: 'model.json', digest: { sha256: await sha256Hex(new TextEncoder().encode(files.text)) } }];
+    for (const [name, bytes] of files.shards) subjects.push({ name, digest: { sha256: await sha256Hex(bytes) } });
+    const origin = new URL(c.req.url).origin;
+    const settings = JSON.stringify(r.settings);
+    const configuration = [{
+      name: 'qaudit audit settings', uri: `${origin}/v1/audits/${id}`, mediaType: 'application/json',
+      digest: { sha256: await sha256Hex(new TextEncoder().encode(settings)) }, annotations: { settings: r.settings, failUnder: describeGates(thresholds) },
+    }];
+    const statement = testResultStatement(subjects, testResult(auditOutcome(r, thresholds), configuration, `${origin}/v1/audits/${id}/report.html`));
+    // Ed25519 is deterministic: signing on every request serves the same bytes each time.
+    return c.json(await signStatement(statement, deps.signer), 200);
   });
 
   app.openapi(attestation, async (c) => {

@@ -9,6 +9,7 @@ import { newId } from '../storage/keys';
 import type { ResolvedDeps } from './deps';
 import { checkFit, MNIST_TRAIN_SAMPLES, storedModelSummary } from './ingest';
 import { ProblemError } from './problem';
+import { overallFraction, presentProgress } from './progress';
 import { DataRef, Sha256 } from './schemas';
 import { auditWork, queueJob } from './start';
 
@@ -118,7 +119,9 @@ export function presentRetrain(r: JobRecord) {
   const s = req.settings as Record<string, unknown>;
   const detail = r.retrain ?? { phase: 'queued' as const, loss: [] };
   return {
-    id: r.id, status: r.status, phase: detail.phase, progress: r.progress, createdAt: r.createdAt,
+    id: r.id, status: r.status, phase: detail.phase,
+    progress: { ...presentProgress(r), fraction: overallFraction(detail.phase, r.progress, r.status === 'succeeded') },
+    createdAt: r.createdAt,
     ...(r.startedAt ? { startedAt: r.startedAt } : {}),
     ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
     request: {

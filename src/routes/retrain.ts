@@ -15,8 +15,10 @@ export const RetrainJobSchema = z.object({
   id: AuditId,
   status: JobStatusSchema,
   phase: z.enum(['queued', 'training', 'auditing', 'reporting', 'done']),
-  progress: z.object({ done: z.int(), total: z.int(), current: z.string().optional(), etaSeconds: z.number().optional() })
-    .openapi({ description: 'Training steps during phase training, audit chunks (both audits) during auditing' }),
+  progress: z.object({
+    done: z.int(), total: z.int(), current: z.string().optional(), etaSeconds: z.number().optional(),
+    fraction: z.number().min(0).max(1).openapi({ description: 'Overall progress in [0, 1] that never decreases: training is the first half, the two audits up to 0.95, reporting up to 0.99, 1 once succeeded' }),
+  }).openapi({ description: 'done/total: training steps during phase training, audit chunks (both audits) during auditing; current and etaSeconds only while the job runs' }),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),

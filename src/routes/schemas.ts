@@ -76,6 +76,10 @@ export const AuditRequestSchema = z.object({
   model: Sha256,
   data: DataRef.default('mnist'),
   ...settingsShape,
+  failUnder: z.string().max(1000).optional().openapi({
+    description: 'Thresholds as in `qaudit --fail-under` ("pgd@0.1=0.5,clean=0.9"), applied by report.junit.xml and report.sarif; ' +
+      'an attack or epsilon that is not in this audit is refused with 400',
+  }),
 }).strict().openapi('AuditRequest');
 
 /** A page of a job listing: ordered by id; `cursor` is the `next` of the previous page. */
@@ -86,7 +90,7 @@ export const ListQuery = z.object({
 
 export const JobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']);
 export const AuditLinksSchema = z.object({
-  self: z.string(), report: z.string(), reportHtml: z.string(), junit: z.string(), attestation: z.string(),
+  self: z.string(), report: z.string(), reportHtml: z.string(), junit: z.string(), sarif: z.string(), modelCard: z.string(), testResult: z.string(), attestation: z.string(),
 });
 export const AuditSchema = z.object({
   id: AuditId,
@@ -97,7 +101,7 @@ export const AuditSchema = z.object({
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
-  request: z.object({ model: Sha256, data: DataRef, settings: z.record(z.string(), z.unknown()) }),
+  request: z.object({ model: Sha256, data: DataRef, settings: z.record(z.string(), z.unknown()), failUnder: z.string().optional() }),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   links: AuditLinksSchema,
 }).openapi('Audit');
@@ -129,6 +133,8 @@ export const HookResultSchema = z.object({
   model: Sha256.optional(),
   audit: AuditId.optional(),
   links: AuditLinksSchema.optional(),
+  /** Markdown for a pull-request comment on the model repository: the audit's links and where its model card block will be. */
+  comment: z.string().optional(),
 }).openapi('HookResult');
 
 export const IdParam = z.object({ id: AuditId.openapi({ param: { name: 'id', in: 'path' } }) });

@@ -1,13 +1,16 @@
 // Starting an audit: canonical settings, explicit limits, model and data checked, the record written, the driver told.
 import { planMemory } from '../engine/audit/memory';
+import { parseThresholds } from '../engine/audit/junit';
 import { planAudit, planGuards, planVariants } from '../engine/audit/plan';
 import { AuditSettingsSchema, type AuditSettings } from '../engine/audit/settings';
 import { EngineError } from '../engine/errors';
 import type { AuditRequest, JobRecord } from '../jobs/types';
+import { gateOutsideRun } from '../report/gates';
 import { keys, newId } from '../storage/keys';
 import { auditLinks, type ResolvedDeps } from './deps';
 import { checkFit, storedModelSummary } from './ingest';
 import { ProblemError } from './problem';
+import { presentProgress } from './progress';
 
 /** Iterations of one attack on one sample at one epsilon (gradient or query evaluations). */
 function iterations(s: AuditSettings, attack: string): number {
@@ -35,10 +38,26 @@ function canonical(input: Record<string, unknown>): AuditSettings {
   throw new ProblemError(400, 'invalid_request', `${field}: ${issue.message}`, field);
 }
 
+/** Thresholds are refused at POST, like the CLI's before any work, when they name what the audit will not evaluate. */
+function checkFailUnder(failUnder: unknown, settings: AuditSettings): void {
+  if (failUnder === undefined) return;
+  const bad = (why: string) => new ProblemError(400, 'invalid_request', `body.failUnder: ${why}`, 'body.failUnder');
+  if (typeof failUnder !== 'string') throw bad('expected a string like "pgd@0.1=0.5"');
+  let parsed;
+  try {
+    parsed = parseThresholds(failUnder);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  const outside = gateOutsideRun(parsed, settings, { attacks: 'attacks', epsilons: 'epsilons' });
+  if (outside) throw bad(outside);
+}
+
 /** Validates and queues an audit; returns its record (status queued) after the driver accepted it. */
 export async function startAudit(deps: ResolvedDeps, body: { model: string; data: string } & Record<string, unknown>): Promise<JobRecord> {
-  const { model, data, ...rest } = body;
+  const { model, data, failUnder, ...rest } = body;
   const settings = canonical(rest);
+  checkFailUnder(failUnder, settings);
   const { limits } = deps.config;
   if (settings.limit > limits.samples) {
     throw new ProblemError(422, 'limit_exceeded', `expected limit <= ${limits.samples} samples, got ${settings.limit}`, 'body.limit');
@@ -66,7 +85,7 @@ export async function startAudit(deps: ResolvedDeps, body: { model: string; data
   const total = planAudit(settings, { modelBits: summary.bits, dataSize: samples }).length;
   const id = newId();
   // The jobs' AuditRequest (src/jobs/request.ts); settings stored canonical, so the runner's parseSettings is a no-op.
-  const request: AuditRequest = { model, dataset: data === 'mnist' ? 'mnist' : { sha256: data }, settings };
+  const request: AuditRequest = { model, dataset: data === 'mnist' ? 'mnist' : { sha256: data }, settings, ...(typeof failUnder === 'string' ? { failUnder } : {}) };
   const record: JobRecord = {
     id, kind: 'audit', status: 'queued', createdAt: new Date(deps.now()).toISOString(),
     progress: { done: 0, total }, request: request as unknown as Record<string, unknown>,
@@ -95,10 +114,10 @@ export function presentAudit(r: JobRecord) {
   const req = r.request as Partial<AuditRequest>;
   const data = typeof req.dataset === 'object' ? req.dataset.sha256 : String(req.dataset ?? '');
   return {
-    id: r.id, status: r.status, progress: r.progress, createdAt: r.createdAt,
+    id: r.id, status: r.status, progress: presentProgress(r), createdAt: r.createdAt,
     ...(r.startedAt ? { startedAt: r.startedAt } : {}),
     ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
-    request: { model: String(req.model ?? ''), data, settings: (req.settings ?? {}) as Record<string, unknown> },
+    request: { model: String(req.model ?? ''), data, settings: (req.settings ?? {}) as Record<string, unknown>, ...(req.failUnder ? { failUnder: req.failUnder } : {}) },
     ...(r.error ? { error: r.error } : {}),
     links: auditLinks(r.id),
   };

@@ -86,6 +86,15 @@ function svgEl(tag, attrs, text) {
   return el;
 }
 const fmt4 = (x) => String(Number(x.toPrecision(4)));
+/** As stepTicks in src/report/loss.ts: evenly spaced integer ticks, at most five. */
+function stepTicks(xmax) {
+  let p = 1;
+  for (;;) {
+    for (const m of [1, 2, 5]) if (xmax / (m * p) <= 4) return Array.from({ length: Math.floor(xmax / (m * p)) + 1 }, (_, i) => i * m * p);
+    p *= 10;
+  }
+}
+
 function niceCeil(x) {
   if (!(x > 0) || !isFinite(x)) return 1;
   const p = Math.pow(10, Math.floor(Math.log10(x)));
@@ -106,9 +115,8 @@ function drawLoss(points) {
   for (const q of [0, 0.25, 0.5, 0.75, 1]) {
     kids.push(svgEl('line', { class: 'grid', x1: c.L, x2: c.W - c.R, y1: fmt4(sy(q * ymax)), y2: fmt4(sy(q * ymax)) }));
     kids.push(svgEl('text', { x: c.L - 6, y: fmt4(sy(q * ymax) + 4), 'text-anchor': 'end' }, fmt4(q * ymax)));
-    const s = Math.round(q * xmax);
-    kids.push(svgEl('text', { x: fmt4(sx(s)), y: c.H - c.B + 18, 'text-anchor': 'middle' }, String(s)));
   }
+  for (const s of stepTicks(xmax)) kids.push(svgEl('text', { x: fmt4(sx(s)), y: c.H - c.B + 18, 'text-anchor': 'middle' }, String(s)));
   kids.push(svgEl('line', { class: 'axis', x1: c.L, x2: c.W - c.R, y1: c.H - c.B, y2: c.H - c.B }));
   kids.push(svgEl('line', { class: 'axis', x1: c.L, x2: c.L, y1: c.T, y2: c.H - c.B }));
   kids.push(svgEl('text', { x: (c.L + c.W - c.R) / 2, y: c.H - 4, 'text-anchor': 'middle' }, 'training step'));

@@ -1,6 +1,6 @@
 // `qaudit retrain` as a user runs it: a real process, the shipped float example, a kill and a resume.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ const qaudit = (a: string[]) => spawnSync(process.execPath, a, { encoding: 'utf8
 describe('qaudit retrain', { timeout: 180_000 }, () => {
   beforeAll(async () => initEngine(await loadWasm()));
 
-  it('writes a 2-bit uint8 model, its loss per step and a checkpoint', () => {
+  it('writes a 2-bit uint8 model and its loss per step, and removes its checkpoint once done', () => {
     const out = join(root, 'qat');
     const r = qaudit(args(out, '--max-batches', '16'));
     expect(r.stderr).toBe('');
@@ -38,7 +38,10 @@ describe('qaudit retrain', { timeout: 180_000 }, () => {
     } finally {
       m.dispose();
     }
-    expect(existsSync(join(out, 'checkpoint.bin'))).toBe(true);
+    expect(existsSync(join(out, 'checkpoint.bin'))).toBe(false);
+    expect(existsSync(join(out, 'checkpoint.json'))).toBe(false);
+    // One serialization with the server's (jobs/retrain.ts modelJsonBytes): compact, no trailing newline.
+    expect(readFileSync(join(out, 'model.json'), 'utf8')).toBe(JSON.stringify(json));
   });
 
   it('a job killed after a checkpoint and rerun ends with the same bytes as one that ran through', async () => {
@@ -64,7 +67,11 @@ describe('qaudit retrain', { timeout: 180_000 }, () => {
   });
 
   it('refuses a checkpoint of other settings, and bad flags, naming the flag (exit 2)', () => {
-    const out = join(root, 'qat');
+    // A checkpoint another job left (as an interrupted run with other settings would).
+    const out = join(root, 'other');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'checkpoint.bin'), new Uint8Array(8));
+    writeFileSync(join(out, 'checkpoint.json'), JSON.stringify({ config: 'another', model: 'another', data: 'another' }));
     const other = qaudit(args(out, '--max-batches', '24'));
     expect(other.status).toBe(2);
     expect(other.stderr).toMatch(/--out: .*checkpoint\.bin.*other config/);

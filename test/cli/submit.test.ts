@@ -207,6 +207,8 @@ describe('qaudit submit', { timeout: 180_000 }, () => {
     const l = await qaudit(['retrain', ...job, '--quiet', '--out', local]);
     expect(l.status, l.stderr).toBe(0);
     expect(readFileSync(join(remote, 'weights.bin')).equals(readFileSync(join(local, 'weights.bin')))).toBe(true);
+    // One canonical model.json: the same weights get the same model id locally and on the server.
+    expect(readFileSync(join(remote, 'model.json')).equals(readFileSync(join(local, 'model.json')))).toBe(true);
     expect(JSON.parse(readFileSync(join(remote, 'loss.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(local, 'loss.json'), 'utf8')));
   });
 

@@ -44,6 +44,10 @@ describe('POST /v1/hooks/huggingface', () => {
     expect(hub.calls[0]).toBe(`https://huggingface.co/acme/mnist-q4/resolve/${SHA}/model.json`);
     expect(t.driver.started).toEqual([[body.audit, 'audit']]);
     expect((await t.req(`/v1/models/${body.model}`)).status).toBe(200);
+    // A pull-request comment body: the report and the model card block (model-index YAML) once the audit is done.
+    const { comment } = body as unknown as { comment: string };
+    expect(comment).toContain(`/v1/audits/${body.audit}/report.html`);
+    expect(comment).toContain(`/v1/audits/${body.audit}/model-card.md?name=acme%2Fmnist-q4`);
     // The same revision again starts nothing.
     const again = await t.req('/v1/hooks/huggingface', hfPost(hfEvent));
     expect(await again.json()).toMatchObject({ accepted: false });

@@ -1,15 +1,15 @@
-// globalSetup of the workerd project: a real s3rver on the fixed loopback port the Worker's S3_* bindings name
+// globalSetup of the workerd project: a real s3rver on the loopback port the Worker's S3_* bindings name
 // (vitest.config.ts), seeded with the built-in MNIST splits as `npm run seed` does, removed afterwards.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedMnist } from '../../src/jobs/seed.node';
 import { startEmbeddedS3 } from '../../src/storage/embedded';
-import { WORKER_S3 } from './_env';
+import { workerS3 } from './_env';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const directory = await mkdtemp(join(tmpdir(), 'qaudit-worker-s3-'));
-  const { port, ...vars } = WORKER_S3;
+  const { port, ...vars } = await workerS3();
   const s3 = await startEmbeddedS3({ directory, bucket: vars.S3_BUCKET, port });
   await seedMnist({ ...vars, S3_ENDPOINT: s3.endpoint });
   return async () => {

@@ -42,7 +42,7 @@ export function parseThresholds(text: string): Threshold[] {
 }
 
 /** The accuracies a threshold ranges over, each with a label. */
-function candidates(report: Report, t: Threshold): { label: string; accuracy: number }[] {
+export function candidates(report: Report, t: Threshold): { label: string; accuracy: number }[] {
   const cov = covered(report.settings as AuditSettings, report.variants);
   const ok = (v: string, d: string) => cov.variants.has(v) && d === cov.defense;
   if (t.target === 'clean') return report.clean.filter((c) => ok(c.variant, c.defense)).map((c) => ({ label: `clean ${c.variant}`, accuracy: c.accuracy }));
