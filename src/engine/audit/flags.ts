@@ -1,6 +1,6 @@
 // Sanity flags: warn when an evaluation looks broken (Carlini et al. 2019, "On Evaluating Adversarial
 // Robustness", section 5 checklist). Thresholds are named constants, documented in docs/report.md.
-import type { Merged } from './merge';
+import type { Merged } from './merged';
 import type { Flag, Row } from './report';
 import { BLACK_BOX, WHITE_BOX } from './settings';
 
