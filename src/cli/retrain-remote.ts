@@ -2,6 +2,7 @@
 // training steps and the closing audits, then download the repaired model and the signed report into --out.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pct } from '../engine/format';
 import type { RetrainReport } from '../jobs/types';
 import { modelDigest } from '../storage/digest';
 import { readModelFiles } from './files';
@@ -30,7 +31,6 @@ export interface RemoteRetrainOptions {
   quiet: boolean;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** Downloads the repaired model and the report, and checks the report's attestation names that very model. */
 async function download(client: ApiClient, job: RetrainView, out: string): Promise<RetrainReport> {

@@ -16,7 +16,7 @@ import type { RetrainConfig, RetrainState } from '../engine/train';
 import { loadBuiltinMnist } from '../data/mnist.node';
 import { startNodeEngine } from '../runtime/node';
 import { readData, readModelFiles } from './files';
-import { parseFlagged } from './args';
+import { num, parseFlagged } from './args';
 import { seconds } from './remote';
 import { retrainOnServer } from './retrain-remote';
 
@@ -62,13 +62,6 @@ const FLAG_OF: Record<string, string> = {
 };
 
 const bad = (msg: string) => new EngineError('invalid_argument', msg);
-
-function num(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw bad(`${flag}: expected a number, got '${v}'`);
-  return n;
-}
 
 function parseFlags(argv: string[]) {
   try {
