@@ -16,7 +16,7 @@ import type { AuditDeps } from './audit';
 import { InlineExecutor } from './executor';
 import type { JobExecutor } from './executor';
 import type { BuiltinLoader, ModelBytes } from './inputs';
-import { fromJsonBytes, isFinished, newJobRecord, readRecord, toJsonBytes, writeRecord } from './record';
+import { errorFromJSON, fromJsonBytes, isFinished, newJobRecord, readRecord, toJsonBytes, writeRecord } from './record';
 import { runAuditJob } from './runner';
 import { runRetrainJob } from './retrain-runner';
 import type { JobEvent, RunOptions } from './runner';
@@ -185,7 +185,7 @@ export async function runAuditLocally(o: LocalAuditOptions): Promise<LocalAuditR
   const executor = makeExecutor(o.threads, o.workerPath);
   try {
     const record = await runAuditJob(jobId, { store, signingKey, builtin: o.builtin, memoryBudget: o.memoryBudget }, executor, { onEvent: o.onProgress });
-    if (record.status !== 'succeeded') throw Object.assign(new Error(record.error?.message ?? `audit ${record.status}`), record.error ?? {});
+    if (record.status !== 'succeeded') throw errorFromJSON(record.error ?? { code: record.status, message: `audit ${record.status}` });
     const reportBytes = (await store.get(keys.report(record.reportId!)))!;
     const attestation = fromJsonBytes<DsseEnvelope>((await store.get(keys.attestation(record.reportId!)))!);
     return { report: fromJsonBytes<Report>(reportBytes), reportBytes, attestation, publicKey: await exportPublicJwk(signingKey), jobId };
