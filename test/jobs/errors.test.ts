@@ -16,7 +16,7 @@ describe('errors classify themselves', () => {
       const back = fromWire(structuredClone(toWire(e)));
       expect(back).toBeInstanceOf(e.constructor);
       expect(back).toMatchObject({ name: e.name, code: e.code, category: e.category, message: e.message, retryable: e.retryable });
-      expect((back as { toJSON(): unknown }).toJSON()).toEqual(e.toJSON());
+      expect((back as unknown as { toJSON(): unknown }).toJSON()).toEqual(e.toJSON());
     }
   });
 
