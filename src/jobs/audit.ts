@@ -4,25 +4,15 @@ import { mergeReport, parseSettings, planAudit, planVariants, withMicroBatch } f
 import type { AuditSettings, Chunk, ChunkResult, DataInfo, Report } from '../engine/audit';
 import type { ModelSummary } from '../engine/model/types';
 import { createStatement, sha256Hex, signStatement } from '../attest';
-import type { SigningKey } from '../attest';
 import { keys } from '../storage/keys';
 import { StorageError } from '../storage/store';
 import type { Store } from '../storage/store';
 import { loadInputs } from './inputs';
-import type { AuditInputs, BuiltinLoader } from './inputs';
+import type { AuditInputs } from './inputs';
+import type { AuditDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import { parseAuditRequest } from './request';
-import type { AuditRequest, JobProgress } from './types';
-
-export interface AuditDeps {
-  store: Store;
-  /** Signs the report's in-toto statement (DSSE, Ed25519: deterministic, so a re-signed report has the same bytes). */
-  signingKey: SigningKey;
-  /** Node: the package's MNIST; unset on Workers, where the seeded bucket copy is read. */
-  builtin?: BuiltinLoader;
-  /** Bytes one chunk may use (micro-batches are sized from it); default DEFAULT_MEMORY_BUDGET, a Workers isolate. */
-  memoryBudget?: number;
-}
+import type { AuditRequest } from './types';
 
 /** Everything the chunk and report steps need, stored as the `plan` step's result (plain JSON). */
 export interface AuditPlan {
@@ -39,9 +29,8 @@ export interface AuditPlan {
 }
 
 const JSON_TYPE = { contentType: 'application/json' };
-/** Step names of the job's own objects; engine chunk ids always carry a ':' and never collide (see stepId). */
+/** Step name of the plan; engine chunk ids always carry a ':' and never collide (see stepId), nor do CANCEL_STEP's. */
 export const PLAN_STEP = 'plan';
-export const CANCEL_STEP = 'cancel';
 
 /**
  * The storage name of a chunk's step. Engine ids such as `pgd:w4:none+bpda:0.3:0-32` hold characters the key
@@ -173,34 +162,4 @@ export async function reportStep(plan: AuditPlan, deps: AuditDeps, now = () => n
     ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId, progress: { done: total, total }, error: undefined,
   }));
   return { reportId, report };
-}
-
-/** Marks the job running with its chunk count (keeps the first startedAt across restarts). */
-export async function markRunning(store: Store, plan: AuditPlan, doneIds: ReadonlySet<string>, now = () => new Date()): Promise<void> {
-  const done = doneIds.size;
-  await updateRecord(store, plan.jobId, (r) => ({
-    ...r, status: 'running', startedAt: r.startedAt ?? now().toISOString(),
-    progress: { done, total: plan.chunks.length, current: plan.chunks.find((c) => !doneIds.has(c.id))?.id },
-  }));
-}
-
-export async function writeProgress(store: Store, jobId: string, progress: JobProgress): Promise<void> {
-  await updateRecord(store, jobId, (r) => (r.status === 'running' ? { ...r, progress } : r));
-}
-
-export async function failJob(store: Store, jobId: string, error: { code: string; message: string }, now = () => new Date()): Promise<void> {
-  await updateRecord(store, jobId, (r) => ({ ...r, status: 'failed', finishedAt: now().toISOString(), error }));
-}
-
-export async function markCanceled(store: Store, jobId: string, now = () => new Date()): Promise<void> {
-  await updateRecord(store, jobId, (r) => ({ ...r, status: 'canceled', finishedAt: now().toISOString() }));
-}
-
-/** Cancel is a separate write-once marker, so it can never be lost to the runner's own record updates. */
-export async function requestCancel(store: Store, jobId: string): Promise<void> {
-  await store.putIfAbsent(keys.jobChunk(jobId, CANCEL_STEP), toJsonBytes({ cancel: true }), JSON_TYPE);
-}
-
-export async function cancelRequested(store: Store, jobId: string): Promise<boolean> {
-  return (await store.head(keys.jobChunk(jobId, CANCEL_STEP))) !== null;
 }

@@ -4,7 +4,7 @@ import type { Report } from '../engine/audit';
 import { createStatement, signStatement } from '../attest';
 import { keys } from '../storage/keys';
 import { StorageError } from '../storage/store';
-import type { AuditDeps } from './audit';
+import type { AuditDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import type { RetrainReport, RetrainRequest } from './types';
 

@@ -1,7 +1,7 @@
 // Drives one retraining job through its steps on any JobExecutor: prepare, the training steps (checkpointed to
 // the store after each), finish, the two closing audits (as audit jobs of their own), report. Runtime-neutral.
 import { EngineError } from '../engine/errors';
-import type { AuditDeps } from './audit';
+import type { AuditDeps } from './lifecycle';
 import type { JobExecutor } from './executor';
 import { readRecord, updateRecord, withRetry } from './record';
 import { finishRetrain, prepareRetrain, recordTrainingStep } from './retrain';

@@ -13,7 +13,7 @@ import { modelDigest } from '../storage/digest';
 import { keys } from '../storage/keys';
 import { StorageError } from '../storage/store';
 import type { Store } from '../storage/store';
-import type { AuditDeps } from './audit';
+import type { AuditDeps } from './lifecycle';
 import { loadDataset, loadModelBytes, toModel } from './inputs';
 import type { ModelBytes } from './inputs';
 import { newJobRecord, readRecord, toJsonBytes, updateRecord, writeRecord } from './record';

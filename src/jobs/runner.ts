@@ -1,8 +1,10 @@
 // Drives one audit job through its steps on any ChunkExecutor: prepare, the chunks (as many at once as the
 // executor allows, skipping stored ones), report. Runtime-neutral; the Node driver and runAuditLocally use it.
 import type { Chunk } from '../engine/audit';
-import { cancelRequested, chunkStep, failJob, finishedChunks, markCanceled, markRunning, prepare, reportStep, writeProgress } from './audit';
-import type { AuditDeps, AuditPlan } from './audit';
+import { chunkStep, finishedChunks, prepare, reportStep } from './audit';
+import { cancelRequested, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
+import type { AuditPlan } from './audit';
+import type { AuditDeps } from './lifecycle';
 import type { ChunkExecutor } from './executor';
 import { errorInfo, isFinished, readRecord, withRetry } from './record';
 import type { RetryOptions } from './record';

@@ -1,8 +1,8 @@
 // A retraining job as durable Workflow steps (no `cloudflare:*` imports, so Node tests drive it with a fake step):
 // prepare -> train 1..T (checkpoint n -> n+1 in the store) -> finish -> the two closing audits' steps -> report.
 import { expect } from '../engine/errors';
-import { failJob } from './audit';
-import type { AuditDeps } from './audit';
+import { failJob } from './lifecycle';
+import type { AuditDeps } from './lifecycle';
 import { errorInfo, isFinished, readRecord, updateRecord } from './record';
 import { finishRetrain, latestCheckpoint, loadRetrainInputs, openRetrainContext, prepareRetrain, recordTrainingStep, writeCheckpoint } from './retrain';
 import type { RetrainContext } from './retrain';

@@ -2,8 +2,10 @@
 // `cloudflare:*` imports so that Node tests can drive it with a fake `step`.
 import { runChunk } from '../engine/audit';
 import { expect } from '../engine/errors';
-import { cancelRequested, chunkStep, failJob, markCanceled, markRunning, prepare, reportStep, writeProgress } from './audit';
-import type { AuditDeps, AuditPlan } from './audit';
+import { chunkStep, prepare, reportStep } from './audit';
+import { cancelRequested, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
+import type { AuditPlan } from './audit';
+import type { AuditDeps } from './lifecycle';
 import { loadInputs, openContext } from './inputs';
 import type { OpenContext } from './inputs';
 import { errorInfo, isFinished, isTransient, readRecord } from './record';
