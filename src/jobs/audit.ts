@@ -9,7 +9,7 @@ import { StorageError } from '../storage/store';
 import type { Store } from '../storage/store';
 import { loadInputs } from './inputs';
 import type { AuditInputs } from './inputs';
-import type { AuditDeps } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import { parseAuditRequest } from './request';
 import type { AuditRequest } from './types';
@@ -56,7 +56,7 @@ function isPlan(bytes: Uint8Array, jobId: string): boolean {
  * later run reads it back (so every run merges from the same JSON), but the inputs are loaded again because the
  * chunk runners need them. Returns the plan as parsed from its stored bytes.
  */
-export async function prepare(jobId: string, deps: AuditDeps): Promise<{ plan: AuditPlan; inputs: AuditInputs }> {
+export async function prepare(jobId: string, deps: JobDeps): Promise<{ plan: AuditPlan; inputs: AuditInputs }> {
   const record = await readRecord(deps.store, jobId);
   if (!record) throw new StorageError('not_found', `expected a job record at ${keys.jobState(jobId)}, got none`, keys.jobState(jobId));
   const request = parseAuditRequest(record.request);
@@ -102,7 +102,7 @@ async function storedResult(store: Store, key: string, chunkId: string): Promise
  * deterministic, so a step retried after a crash between compute and write writes the very same bytes, and a
  * torn object (not JSON of this chunk, so never a valid result) may safely be replaced by them.
  */
-export async function chunkStep(jobId: string, chunk: Chunk, deps: AuditDeps, compute: (c: Chunk) => Promise<ChunkResult>): Promise<{ computed: boolean }> {
+export async function chunkStep(jobId: string, chunk: Chunk, deps: JobDeps, compute: (c: Chunk) => Promise<ChunkResult>): Promise<{ computed: boolean }> {
   const key = await chunkKey(jobId, chunk.id);
   const state = await storedResult(deps.store, key, chunk.id);
   if (state === 'whole') return { computed: false };
@@ -146,7 +146,7 @@ async function readResults(plan: AuditPlan, store: Store): Promise<ChunkResult[]
  * uninterrupted one merge identical input), signs the statement and writes report.json and attestation.json
  * under the job's id, then marks the job succeeded.
  */
-export async function reportStep(plan: AuditPlan, deps: AuditDeps, now = () => new Date()): Promise<{ reportId: string; report: Report }> {
+export async function reportStep(plan: AuditPlan, deps: JobDeps, now = () => new Date()): Promise<{ reportId: string; report: Report }> {
   const reportId = plan.jobId;
   const results = await readResults(plan, deps.store);
   const report = mergeReport(plan.settings, plan.summary, plan.chunks, results, plan.data, { surrogate: plan.surrogate });

@@ -7,7 +7,7 @@ import type { BuiltinLoader } from './inputs';
 import { toJsonBytes, updateRecord } from './record';
 import type { JobProgress } from './types';
 
-export interface AuditDeps {
+export interface JobDeps {
   store: Store;
   /** Signs the report's in-toto statement (DSSE, Ed25519: deterministic, so a re-signed report has the same bytes). */
   signingKey: SigningKey;

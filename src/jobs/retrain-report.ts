@@ -4,7 +4,7 @@ import type { Report } from '../engine/audit';
 import { createStatement, signStatement } from '../attest';
 import { keys } from '../storage/keys';
 import { StorageError } from '../storage/store';
-import type { AuditDeps } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import type { RetrainReport, RetrainRequest } from './types';
 
@@ -17,7 +17,7 @@ export const auditLinksOf = (id: string) => ({
   reportHtml: `/v1/audits/${id}/report.html`,
 });
 
-async function auditReport(deps: AuditDeps, id: string, which: string): Promise<Report> {
+async function auditReport(deps: JobDeps, id: string, which: string): Promise<Report> {
   const rec = await readRecord(deps.store, id);
   if (rec?.status !== 'succeeded') {
     throw new StorageError('not_found', `expected the ${which} audit ${id} to have succeeded, got ${rec ? rec.status : 'no record'}`);
@@ -46,7 +46,7 @@ export function compareAudits(before: Report, after: Report, bits: number): Pick
 }
 
 /** Step `report`: builds, signs and stores the retraining report, then marks the job succeeded. */
-export async function retrainReportStep(jobId: string, deps: AuditDeps, now = () => new Date()): Promise<RetrainReport> {
+export async function retrainReportStep(jobId: string, deps: JobDeps, now = () => new Date()): Promise<RetrainReport> {
   const rec = (await readRecord(deps.store, jobId))!;
   const request = rec.request as unknown as RetrainRequest;
   const detail = rec.retrain!;

@@ -1,7 +1,7 @@
 // Drives one retraining job through its steps on any JobExecutor: prepare, the training steps (checkpointed to
 // the store after each), finish, the two closing audits (as audit jobs of their own), report. Runtime-neutral.
 import { EngineError } from '../engine/errors';
-import type { AuditDeps } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import type { JobExecutor } from './executor';
 import { readRecord, updateRecord, withRetry } from './record';
 import { finishRetrain, prepareRetrain, recordTrainingStep } from './retrain';
@@ -11,7 +11,7 @@ import type { RunOptions } from './runner';
 import type { JobRecord } from './types';
 
 /** Runs the job to a finished record (succeeded, failed or canceled); never throws for a failure of the job. */
-export function runRetrainJob(jobId: string, deps: AuditDeps, executor: JobExecutor, opts: RunOptions = {}): Promise<JobRecord> {
+export function runRetrainJob(jobId: string, deps: JobDeps, executor: JobExecutor, opts: RunOptions = {}): Promise<JobRecord> {
   return settleJob(jobId, deps, executor, opts, async (retry, isCanceled) => {
     const checkCancel = async () => {
       if (await isCanceled()) throw new Canceled();
@@ -38,7 +38,7 @@ export function runRetrainJob(jobId: string, deps: AuditDeps, executor: JobExecu
 
 /** The before and after audits, one after the other; their chunk progress is the job's progress. */
 async function runClosingAudits(
-  jobId: string, audits: { before: string; after: string }, deps: AuditDeps, executor: JobExecutor, opts: RunOptions,
+  jobId: string, audits: { before: string; after: string }, deps: JobDeps, executor: JobExecutor, opts: RunOptions,
   checkCancel: () => Promise<void>,
 ): Promise<void> {
   const children = [['before', audits.before], ['after', audits.after]] as const;

@@ -13,7 +13,7 @@ import { modelDigest } from '../storage/digest';
 import { keys } from '../storage/keys';
 import { StorageError } from '../storage/store';
 import type { Store } from '../storage/store';
-import type { AuditDeps } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import { loadDataset, loadModelBytes, toModel } from './inputs';
 import type { ModelBytes } from './inputs';
 import { newJobRecord, readRecord, toJsonBytes, updateRecord, writeRecord } from './record';
@@ -42,7 +42,7 @@ export function openRetrainContext(inputs: RetrainInputs): RetrainContext {
   };
 }
 
-export async function loadRetrainInputs(store: Store, request: RetrainRequest, deps: Pick<AuditDeps, 'builtin'>): Promise<{ inputs: RetrainInputs; model: Model }> {
+export async function loadRetrainInputs(store: Store, request: RetrainRequest, deps: Pick<JobDeps, 'builtin'>): Promise<{ inputs: RetrainInputs; model: Model }> {
   const config = resolveRetrainConfig(request.settings);
   const modelBytes = await loadModelBytes(store, request.model);
   const raw = await loadDataset(store, request.dataset, deps.builtin, 'mnist-train');
@@ -110,7 +110,7 @@ async function patchDetail(store: Store, jobId: string, patch: (r: JobRecord, d:
  * Step `prepare`: validates the request against the stored model and data and writes checkpoint 0 unless one
  * exists. Returns the validated request, the settings, the newest checkpoint and the job's step count.
  */
-export async function prepareRetrain(jobId: string, deps: AuditDeps, now = () => new Date()) {
+export async function prepareRetrain(jobId: string, deps: JobDeps, now = () => new Date()) {
   const record = await readRecord(deps.store, jobId);
   if (!record) throw new StorageError('not_found', `expected a job record at ${keys.jobState(jobId)}, got none`, keys.jobState(jobId));
   const request = parseRetrainRequest(record.request);
@@ -168,7 +168,7 @@ export async function putModelBytes(store: Store, json: object, weights: Uint8Ar
  * Step `finish`: Q_k of the final shadow weights saved as a uint8 tfjs model in the store, then the two closing
  * audits queued (the original, with its k-bit twin; the repaired model) with the job's audit settings.
  */
-export async function finishRetrain(jobId: string, deps: AuditDeps, request: RetrainRequest, now = () => new Date()): Promise<{ repaired: string; audits: { before: string; after: string } }> {
+export async function finishRetrain(jobId: string, deps: JobDeps, request: RetrainRequest, now = () => new Date()): Promise<{ repaired: string; audits: { before: string; after: string } }> {
   const latest = await latestCheckpoint(deps.store, jobId);
   expect(latest !== null && isDone(latest.state), 'engine_failure', `expected a finished training checkpoint for job ${jobId}, got ${latest ? `step ${latest.step}` : 'none'}`);
   const config = resolveRetrainConfig(request.settings);

@@ -12,7 +12,7 @@ import { keys, newId } from '../storage/keys';
 import { MemoryStore } from '../storage/memory';
 import type { Store } from '../storage/store';
 import { failJob, requestCancel } from './lifecycle';
-import type { AuditDeps } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import { InlineExecutor } from './executor';
 import type { JobExecutor } from './executor';
 import type { BuiltinLoader, ModelBytes } from './inputs';
@@ -23,7 +23,7 @@ import type { JobEvent, RunOptions } from './runner';
 import { ThreadPool } from './pool.node';
 import type { AuditRequest, JobDriver, JobKind, JobRecord } from './types';
 
-export interface NodeDriverOptions extends AuditDeps {
+export interface NodeDriverOptions extends JobDeps {
   /** Worker threads; default os.availableParallelism(). 0 runs chunks on the main thread. */
   threads?: number;
   /** The bundled worker entry; default: found next to the bundle or in dist/. */

@@ -2,7 +2,7 @@
 // prepare -> train 1..T (checkpoint n -> n+1 in the store) -> finish -> the two closing audits' steps -> report.
 import { expect } from '../engine/errors';
 import { failJob } from './lifecycle';
-import type { AuditDeps } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import { errorInfo, isFinished, readRecord, updateRecord } from './record';
 import { finishRetrain, latestCheckpoint, loadRetrainInputs, openRetrainContext, prepareRetrain, recordTrainingStep, writeCheckpoint } from './retrain';
 import type { RetrainContext } from './retrain';
@@ -18,7 +18,7 @@ export const MAX_WORKFLOW_AUDIT_CHUNKS = 300;
 // One training context per isolate: consecutive steps usually land in the same isolate and skip reloading data.
 let cached: { jobId: string; ctx: Promise<RetrainContext> } | undefined;
 
-function contextFor(jobId: string, d: AuditDeps): Promise<RetrainContext> {
+function contextFor(jobId: string, d: JobDeps): Promise<RetrainContext> {
   if (cached?.jobId !== jobId) {
     const previous = cached?.ctx;
     cached = {
@@ -45,7 +45,7 @@ async function releaseContext(jobId: string): Promise<void> {
 }
 
 /** Step `train i`: from the newest checkpoint up to checkpoint i (normally one training step; more after a torn write). */
-async function trainTo(jobId: string, i: number, total: number, d: AuditDeps): Promise<true> {
+async function trainTo(jobId: string, i: number, total: number, d: JobDeps): Promise<true> {
   const latest = await latestCheckpoint(d.store, jobId);
   expect(latest !== null, 'engine_failure', `expected a checkpoint of job ${jobId}, got none`);
   if (latest!.step >= i) return true;
@@ -61,7 +61,7 @@ async function trainTo(jobId: string, i: number, total: number, d: AuditDeps): P
 }
 
 /** Runs the job; every step is idempotent and the Workflow replays finished ones from its log. */
-export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () => Promise<AuditDeps>, now = () => new Date()): Promise<'done' | 'stopped' | 'failed'> {
+export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () => Promise<JobDeps>, now = () => new Date()): Promise<'done' | 'stopped' | 'failed'> {
   try {
     const prep = await step.do('prepare', STEP_CONFIG, async () => {
       const d = await deps();

@@ -5,7 +5,7 @@ import { expect } from '../engine/errors';
 import { chunkStep, prepare, reportStep } from './audit';
 import { cancelRequested, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
 import type { AuditPlan } from './audit';
-import type { AuditDeps } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import { loadInputs, openContext } from './inputs';
 import type { OpenContext } from './inputs';
 import { errorInfo, isFinished, isTransient, readRecord } from './record';
@@ -27,7 +27,7 @@ export const MAX_WORKFLOW_CHUNKS = 1000;
 // One context per isolate: consecutive steps of a job usually land in the same isolate and skip the reload.
 let cached: { jobId: string; open: Promise<OpenContext> } | undefined;
 
-async function contextFor(plan: AuditPlan, deps: AuditDeps): Promise<OpenContext> {
+async function contextFor(plan: AuditPlan, deps: JobDeps): Promise<OpenContext> {
   if (cached?.jobId !== plan.jobId) {
     const previous = cached?.open;
     cached = {
@@ -48,7 +48,7 @@ async function contextFor(plan: AuditPlan, deps: AuditDeps): Promise<OpenContext
  * Runs `f` unless the job was canceled; null means "stop the workflow" (canceled, or failed: a non-transient
  * failure marks the job failed here, so the Workflow does not retry it). Transient failures are rethrown.
  */
-export async function guarded<T>(jobId: string, deps: AuditDeps, f: () => Promise<T>): Promise<T | null> {
+export async function guarded<T>(jobId: string, deps: JobDeps, f: () => Promise<T>): Promise<T | null> {
   try {
     if (await cancelRequested(deps.store, jobId)) {
       await markCanceled(deps.store, jobId);
@@ -73,7 +73,7 @@ export interface AuditWorkflowOptions {
 }
 
 /** prepare -> one step per chunk (in plan order) -> report. Each step is idempotent; the Workflow replays finished ones from its log. */
-export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => Promise<AuditDeps>, o: AuditWorkflowOptions = {}): Promise<'done' | 'stopped' | 'failed'> {
+export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => Promise<JobDeps>, o: AuditWorkflowOptions = {}): Promise<'done' | 'stopped' | 'failed'> {
   const now = o.now ?? (() => new Date());
   const p = o.prefix ?? '';
   try {
