@@ -5,10 +5,11 @@ import type { AuditSettings, Chunk, ChunkResult, DataInfo, Report } from '../eng
 import type { ModelSummary } from '../engine/model/types';
 import { createStatement, sha256Hex, signStatement } from '../attest';
 import { keys } from '../storage/keys';
-import { StorageError } from '../storage/store';
+import { StorageError, listAll } from '../storage/store';
 import type { Store } from '../storage/store';
 import { loadInputs } from './inputs';
 import type { AuditInputs } from './inputs';
+import { writeOnce } from './lifecycle';
 import type { JobDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import { parseAuditRequest } from './request';
@@ -65,35 +66,28 @@ export async function prepare(jobId: string, deps: JobDeps): Promise<{ plan: Aud
   try {
     // The micro-batch is fixed here and stored with the plan, so that every runtime and every resume uses it.
     const settings = withMicroBatch(parsed, model.summary, planVariants(parsed, model.summary.bits).length, deps.memoryBudget);
-    const key = keys.jobChunk(jobId, PLAN_STEP);
-    let bytes = await deps.store.get(key);
-    if (!bytes || !isPlan(bytes, jobId)) {
-      const torn = bytes !== null;
+    // Planning is deterministic: a torn plan is replaced by the same bytes it should hold (writeOnce).
+    const { bytes } = await writeOnce(deps.store, keys.jobChunk(jobId, PLAN_STEP), (b) => isPlan(b, jobId), () => {
       const surrogate = inputs.surrogate !== undefined;
       const chunks = planAudit(settings, { modelBits: model.summary.bits, dataSize: inputs.dataTotal, surrogate });
       const plan: AuditPlan = {
         jobId, request, model: request.model, settings, summary: model.summary,
         data: { name: inputs.data.name, total: inputs.dataTotal }, surrogate, chunks,
       };
-      bytes = toJsonBytes(plan);
-      // Planning is deterministic: a torn object (see storedResult) is replaced by the same bytes it should hold.
-      if (torn) await deps.store.put(key, bytes, JSON_TYPE);
-      else await deps.store.putIfAbsent(key, bytes, JSON_TYPE);
-    }
+      return toJsonBytes(plan);
+    }, JSON_TYPE);
     return { plan: fromJsonBytes<AuditPlan>(bytes), inputs };
   } finally {
     model.dispose();
   }
 }
 
-/** The stored result of a chunk if it is whole: a server that writes in place (s3rver) can leave a torn object when a writer dies mid-PUT. */
-async function storedResult(store: Store, key: string, chunkId: string): Promise<'whole' | 'torn' | 'absent'> {
-  const b = await store.get(key);
-  if (!b) return 'absent';
+/** Whether stored bytes are a whole result of the chunk (a torn object is not JSON of this chunk). */
+function isResultOf(b: Uint8Array, chunkId: string): boolean {
   try {
-    return fromJsonBytes<{ id?: unknown }>(b).id === chunkId ? 'whole' : 'torn';
+    return fromJsonBytes<{ id?: unknown }>(b).id === chunkId;
   } catch {
-    return 'torn';
+    return false;
   }
 }
 
@@ -104,24 +98,13 @@ async function storedResult(store: Store, key: string, chunkId: string): Promise
  */
 export async function chunkStep(jobId: string, chunk: Chunk, deps: JobDeps, compute: (c: Chunk) => Promise<ChunkResult>): Promise<{ computed: boolean }> {
   const key = await chunkKey(jobId, chunk.id);
-  const state = await storedResult(deps.store, key, chunk.id);
-  if (state === 'whole') return { computed: false };
-  const bytes = toJsonBytes(await compute(chunk));
-  if (state === 'torn') await deps.store.put(key, bytes, JSON_TYPE);
-  else await deps.store.putIfAbsent(key, bytes, JSON_TYPE);
-  return { computed: true };
+  const { written } = await writeOnce(deps.store, key, (b) => isResultOf(b, chunk.id), async () => toJsonBytes(await compute(chunk)), JSON_TYPE);
+  return { computed: written };
 }
 
 /** Which chunks of the plan already have a stored result (what a resumed run skips). */
 export async function finishedChunks(plan: AuditPlan, store: Store): Promise<Set<string>> {
-  const stored = new Set<string>();
-  const prefix = keys.jobChunksPrefix(plan.jobId);
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(prefix, { cursor });
-    for (const k of page.keys) stored.add(k);
-    cursor = page.cursor;
-  } while (cursor);
+  const stored = new Set(await listAll(store, keys.jobChunksPrefix(plan.jobId)));
   const done = new Set<string>();
   for (const c of plan.chunks) if (stored.has(await chunkKey(plan.jobId, c.id))) done.add(c.id);
   return done;

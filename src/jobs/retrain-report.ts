@@ -3,7 +3,7 @@
 import type { Report } from '../engine/audit';
 import { createStatement, signStatement } from '../attest';
 import { keys } from '../storage/keys';
-import { StorageError } from '../storage/store';
+import { StorageError, listAll } from '../storage/store';
 import type { JobDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import type { RetrainReport, RetrainRequest } from './types';
@@ -74,7 +74,7 @@ export async function retrainReportStep(jobId: string, deps: JobDeps, now = () =
   await deps.store.putIfAbsent(keys.report(jobId), bytes, { contentType: 'application/json' });
   if (!(await deps.store.head(keys.attestation(jobId)))) await deps.store.putIfAbsent(keys.attestation(jobId), toJsonBytes(envelope), { contentType: 'application/json' });
   // The repaired model is stored: the checkpoints (shadow weights and optimizer state) are no longer needed.
-  for (const key of (await deps.store.list(keys.jobCheckpointsPrefix(jobId))).keys) await deps.store.delete(key);
+  for (const key of await listAll(deps.store, keys.jobCheckpointsPrefix(jobId))) await deps.store.delete(key);
   await updateRecord(deps.store, jobId, (r) => ({
     ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId: jobId, error: undefined,
     progress: { done: r.progress.total, total: r.progress.total }, retrain: { ...r.retrain!, phase: 'done' },

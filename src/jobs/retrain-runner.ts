@@ -1,6 +1,7 @@
 // Drives one retraining job through its steps on any JobExecutor: prepare, the training steps (checkpointed to
 // the store after each), finish, the two closing audits (as audit jobs of their own), report. Runtime-neutral.
 import { EngineError } from '../engine/errors';
+import { mirrorChildProgress } from './lifecycle';
 import type { JobDeps } from './lifecycle';
 import type { JobExecutor } from './executor';
 import { readRecord, updateRecord, withRetry } from './record';
@@ -8,7 +9,7 @@ import { finishRetrain, prepareRetrain, recordTrainingStep } from './retrain';
 import { retrainReportStep } from './retrain-report';
 import { Canceled, runAuditJob, settleJob } from './runner';
 import type { RunOptions } from './runner';
-import type { JobRecord } from './types';
+import type { JobProgress, JobRecord } from './types';
 
 /** Runs the job to a finished record (succeeded, failed or canceled); never throws for a failure of the job. */
 export function runRetrainJob(jobId: string, deps: JobDeps, executor: JobExecutor, opts: RunOptions = {}): Promise<JobRecord> {
@@ -49,15 +50,14 @@ async function runClosingAudits(
   let shown = -1;
   for (const [i, [which, id]] of children.entries()) {
     await checkCancel();
-    const offset = i === 0 ? 0 : totals[0]!;
+    const child = { which, offset: i === 0 ? 0 : totals[0]!, total };
     const rec = await runAuditJob(id, deps, executor, {
       retry: opts.retry, log: opts.log, canceled: opts.canceled,
       onEvent: async (e) => {
-        if (e.type !== 'progress') return;
-        const progress = { ...e.progress, done: offset + e.progress.done, total, current: `audit ${which}: ${e.progress.current ?? ''}`.trim() };
-        if (progress.done <= shown) return;
-        shown = progress.done;
-        writes = writes.then(async () => { await withRetry(() => updateRecord(deps.store, jobId, (r) => (r.status === 'running' ? { ...r, progress } : r)), opts.retry); });
+        if (e.type !== 'progress' || child.offset + e.progress.done <= shown) return;
+        shown = child.offset + e.progress.done;
+        let progress!: JobProgress;
+        writes = writes.then(async () => { progress = await withRetry(() => mirrorChildProgress(deps.store, jobId, child, e.progress), opts.retry); });
         await writes;
         await opts.onEvent?.({ type: 'progress', jobId, progress });
       },

@@ -11,8 +11,9 @@ import { planAudit, parseSettings } from '../engine/audit';
 import { sha256Hex } from '../attest';
 import { modelDigest } from '../storage/digest';
 import { keys } from '../storage/keys';
-import { StorageError } from '../storage/store';
+import { StorageError, bytesEqual, listAll } from '../storage/store';
 import type { Store } from '../storage/store';
+import { writeOnce } from './lifecycle';
 import type { JobDeps } from './lifecycle';
 import { loadDataset, loadModelBytes, toModel } from './inputs';
 import type { ModelBytes } from './inputs';
@@ -60,14 +61,7 @@ export const plannedSteps = (s: RetrainState, c: RetrainConfig): number => Math.
 
 /** The newest whole checkpoint: a torn object (s3rver writes in place) is skipped in favour of the one before. */
 export async function latestCheckpoint(store: Store, jobId: string): Promise<{ step: number; bytes: Uint8Array; state: RetrainState } | null> {
-  const found: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(keys.jobCheckpointsPrefix(jobId), { cursor });
-    found.push(...page.keys);
-    cursor = page.cursor;
-  } while (cursor);
-  for (const key of found.sort().reverse()) {
+  for (const key of (await listAll(store, keys.jobCheckpointsPrefix(jobId))).reverse()) {
     const bytes = await store.get(key);
     if (!bytes) continue;
     try {
@@ -82,18 +76,9 @@ export async function latestCheckpoint(store: Store, jobId: string): Promise<{ s
 
 /** Stores the checkpoint after `state.steps` steps (write-once; a torn copy is replaced) and drops all but the previous one. */
 export async function writeCheckpoint(store: Store, jobId: string, bytes: Uint8Array, step: number): Promise<void> {
-  const key = keys.jobCheckpoint(jobId, step);
-  const existing = await store.get(key);
-  if (existing && !sameBytes(existing, bytes)) await store.put(key, bytes);
-  else if (!existing) await store.putIfAbsent(key, bytes);
+  await writeOnce(store, keys.jobCheckpoint(jobId, step), (stored) => bytesEqual(stored, bytes), () => bytes);
   // Two are kept so that a torn newest one still has a whole predecessor.
   for (let s = step - 2; s >= Math.max(0, step - 4); s--) await store.delete(keys.jobCheckpoint(jobId, s));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export const lossCurve = (s: RetrainState): LossPoint[] => s.metrics.map((m) => ({ ...m }));

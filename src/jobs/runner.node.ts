@@ -10,6 +10,7 @@ import { exportPublicJwk, generateSigningKey, sha256Hex } from '../attest';
 import type { DsseEnvelope, PublicJwk, SigningKey } from '../attest';
 import { keys, newId } from '../storage/keys';
 import { MemoryStore } from '../storage/memory';
+import { listAll } from '../storage/store';
 import type { Store } from '../storage/store';
 import { failJob, requestCancel } from './lifecycle';
 import type { JobDeps } from './lifecycle';
@@ -59,17 +60,12 @@ export class NodeJobDriver implements JobDriver {
    */
   async resumeAll(): Promise<string[]> {
     const found: JobRecord[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.opts.store.list('jobs/', { cursor });
-      for (const k of page.keys.filter((k) => k.endsWith('/state.json'))) {
-        // One unreadable record (cut by a kill on a store that writes in place, or deleted since the listing)
-        // must not keep every other job from resuming.
-        const r = await readRecord(this.opts.store, k.split('/')[1]!).catch((e) => (this.opts.log?.(`record ${k} unreadable`, e), null));
-        if (r && (r.status === 'queued' || r.status === 'running')) found.push(r);
-      }
-      cursor = page.cursor;
-    } while (cursor);
+    for (const k of (await listAll(this.opts.store, 'jobs/')).filter((k) => k.endsWith('/state.json'))) {
+      // One unreadable record (cut by a kill on a store that writes in place, or deleted since the listing)
+      // must not keep every other job from resuming.
+      const r = await readRecord(this.opts.store, k.split('/')[1]!).catch((e) => (this.opts.log?.(`record ${k} unreadable`, e), null));
+      if (r && (r.status === 'queued' || r.status === 'running')) found.push(r);
+    }
     const children = new Set(found.flatMap((r) => (r.retrain?.audits ? [r.retrain.audits.before, r.retrain.audits.after] : [])));
     const order = found.filter((r) => !children.has(r.id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const r of order) await this.start(r.id, r.kind);

@@ -89,6 +89,18 @@ export interface Store {
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
 }
 
+/** Every key under `prefix`, in ascending byte order, across all pages of the listing. */
+export async function listAll(store: Store, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.list(prefix, { cursor });
+    out.push(...page.keys);
+    cursor = page.cursor;
+  } while (cursor);
+  return out;
+}
+
 const KEY_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.=-]*$/;
 export const MAX_KEY_LENGTH = 512;
 
