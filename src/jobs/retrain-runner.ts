@@ -3,13 +3,13 @@
 import { EngineError } from '../engine/errors';
 import { mirrorChildProgress } from './lifecycle';
 import type { JobDeps } from './lifecycle';
-import type { JobExecutor } from './executor';
+import type { JobExecutor, RetrainExecutor } from './executor';
 import { readRecord, updateRecord, withRetry } from './record';
 import { finishRetrain, prepareRetrain, recordTrainingStep } from './retrain';
 import { retrainReportStep } from './retrain-report';
 import { Canceled, runAuditJob, settleJob } from './runner';
-import type { RunOptions } from './runner';
-import type { JobProgress, JobRecord } from './types';
+import type { Retry, RunOptions } from './runner';
+import type { JobProgress, JobRecord, RetrainRequest } from './types';
 
 /** Runs the job to a finished record (succeeded, failed or canceled); never throws for a failure of the job. */
 export function runRetrainJob(jobId: string, deps: JobDeps, executor: JobExecutor, opts: RunOptions = {}): Promise<JobRecord> {
@@ -17,24 +17,35 @@ export function runRetrainJob(jobId: string, deps: JobDeps, executor: JobExecuto
     const checkCancel = async () => {
       if (await isCanceled()) throw new Canceled();
     };
-    const { request, inputs, latest, total } = await retry(() => prepareRetrain(jobId, deps));
-    if (latest.state.batches < latest.state.plannedBatches) {
-      await executor.openRetrain(jobId, inputs);
-      let bytes = latest.bytes;
-      const started = Date.now();
-      for (let state = latest.state, ran = 0; state.batches < state.plannedBatches; ran++) {
-        await checkCancel();
-        bytes = await executor.step(jobId, bytes);
-        const eta = Math.round(((Date.now() - started) / (ran + 1)) * (total - state.steps - 1) / 1000);
-        state = await retry(() => recordTrainingStep(deps.store, jobId, bytes, total, eta));
-        await opts.onEvent?.({ type: 'progress', jobId, progress: { done: state.steps, total } });
-      }
-      await executor.close(jobId);
-    }
+    const { request } = await trainJob(jobId, deps, executor, opts, retry, checkCancel);
     const { audits } = await retry(() => finishRetrain(jobId, deps, request));
     await runClosingAudits(jobId, audits, deps, executor, opts, checkCancel);
     await retry(() => retrainReportStep(jobId, deps));
   });
+}
+
+/**
+ * The training part of a job (the service's and `qaudit retrain`'s one checkpoint loop): prepare, then one step at a
+ * time on the executor from the newest checkpoint, each stored before the next starts.
+ */
+export async function trainJob(
+  jobId: string, deps: JobDeps, executor: RetrainExecutor, opts: RunOptions, retry: Retry, checkCancel: () => Promise<void>,
+): Promise<{ request: RetrainRequest; total: number }> {
+  const { request, inputs, latest, total } = await retry(() => prepareRetrain(jobId, deps));
+  if (latest.state.batches < latest.state.plannedBatches) {
+    await executor.openRetrain(jobId, inputs);
+    let bytes = latest.bytes;
+    const started = Date.now();
+    for (let state = latest.state, ran = 0; state.batches < state.plannedBatches; ran++) {
+      await checkCancel();
+      bytes = await executor.step(jobId, bytes);
+      const eta = Math.round(((Date.now() - started) / (ran + 1)) * (total - state.steps - 1) / 1000);
+      state = await retry(() => recordTrainingStep(deps.store, jobId, bytes, total, eta));
+      await opts.onEvent?.({ type: 'progress', jobId, progress: { done: state.steps, total } });
+    }
+    await executor.close(jobId);
+  }
+  return { request, total };
 }
 
 /** The before and after audits, one after the other; their chunk progress is the job's progress. */

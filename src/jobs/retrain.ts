@@ -149,6 +149,16 @@ export async function putModelBytes(store: Store, json: object, weights: Uint8Ar
   return sha;
 }
 
+/** Q_k of the final shadow weights as a tfjs Layers model with uint8 weights (model.json + one shard). */
+export function repairedModel(state: RetrainState, original: Model, config: RetrainConfig): { json: object; weights: Uint8Array; bits: number | null } {
+  const q = finish(state, original, config);
+  try {
+    return { ...saveLayersModel(q, { weights: 'uint8' }), bits: q.summary.bits };
+  } finally {
+    q.dispose();
+  }
+}
+
 /**
  * Step `finish`: Q_k of the final shadow weights saved as a uint8 tfjs model in the store, then the two closing
  * audits queued (the original, with its k-bit twin; the repaired model) with the job's audit settings.
@@ -161,14 +171,9 @@ export async function finishRetrain(jobId: string, deps: JobDeps, request: Retra
   let repaired: string;
   let repairedBits: number | null;
   try {
-    const q = finish(latest!.state, original, config);
-    try {
-      const saved = saveLayersModel(q, { weights: 'uint8' });
-      repaired = await putModelBytes(deps.store, saved.json, saved.weights);
-      repairedBits = q.summary.bits;
-    } finally {
-      q.dispose();
-    }
+    const saved = repairedModel(latest!.state, original, config);
+    repaired = await putModelBytes(deps.store, saved.json, saved.weights);
+    repairedBits = saved.bits;
     const audits = await childAuditIds(jobId);
     // The job names its audits (and has its final loss point, which a step retried after its checkpoint write
     // may not have recorded) before they exist, so a restart never takes them for jobs of their own.

@@ -29,7 +29,7 @@ export class Canceled extends Error {
   override readonly name = 'JobCanceled';
 }
 
-type Retry = <T>(f: () => Promise<T>) => Promise<T>;
+export type Retry = <T>(f: () => Promise<T>) => Promise<T>;
 
 /**
  * The frame of every job run: skips a finished job, runs `body`, turns a cancel or a failure into the record's
