@@ -7,7 +7,7 @@ import { createRequire as nodeRequire } from 'node:module';
 import { initEngine } from '../src/engine/backend';
 import * as ops from '../src/engine/ops/index';
 import { convFilterGrad, convInputGrad } from '../src/engine/ops/conv';
-import { avgPoolGrad, maxPoolGrad } from '../src/engine/ops/pool';
+import { avgPoolGrad, maxPoolGrad } from '../src/engine/ops/pool-grad';
 import { selfTest } from '../src/engine/selftest';
 
 const N = 128;

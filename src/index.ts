@@ -5,6 +5,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApp } from './app';
 import { importPrivateKey, type PrivateJwk } from './attest/ed25519';
 import { configFromEnv } from './config';
+import { ProblemError, problemAt } from './routes/problem';
 import { initEngine } from './engine/backend';
 import type { JobDriver } from './jobs/types';
 import { WorkflowJobDriver, type WorkflowBinding } from './jobs/workflow';
@@ -60,8 +61,7 @@ export default {
     } catch (e) {
       apps.delete(env);
       console.error('qaudit: could not start', e);
-      const body = { type: 'https://qaudit.dev/problems/misconfigured', title: 'Internal Server Error', status: 500, code: 'misconfigured', detail: 'expected a valid configuration, got one the service could not start with (see the Worker log)' };
-      return new Response(JSON.stringify(body), { status: 500, headers: { 'content-type': 'application/problem+json' } });
+      return problemAt(new URL(request.url).pathname, new ProblemError(500, 'misconfigured', 'expected a valid configuration, got one the service could not start with (see the Worker log)'));
     }
   },
 };

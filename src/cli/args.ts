@@ -63,7 +63,8 @@ export function parsePreprocess(v: string | undefined): unknown {
   }
 }
 
-function num(flag: string, v: string | undefined): number | undefined {
+/** A numeric flag's value, or undefined when it was not given. */
+export function num(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new EngineError('invalid_argument', `${flag}: expected a number, got '${v}'`);

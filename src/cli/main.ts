@@ -1,5 +1,5 @@
 // The qaudit command line: dispatches subcommands and turns errors into exit codes (docs in README).
-import { EngineError } from '../engine/errors';
+import { CATEGORIES, categoryOf } from '../engine/errors';
 import { QAUDIT_VERSION } from '../engine/audit/report';
 import { AUDIT_HELP, auditCommand } from './audit';
 import { RETRAIN_HELP, retrainCommand } from './retrain';
@@ -7,8 +7,6 @@ import { SUBMIT_HELP, submitCommand } from './submit';
 import { VERIFY_HELP, verifyCommand } from './verify';
 import { closestFlag } from './suggest';
 import { withRemoteErrors } from './remote';
-
-const INPUT_ERRORS = new Set(['invalid_model', 'unsupported_layer', 'unsupported_dtype', 'invalid_data', 'invalid_argument', 'limit_exceeded']);
 
 const HELP = `qaudit ${QAUDIT_VERSION}: audit the adversarial robustness of quantized neural networks
 
@@ -59,9 +57,8 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    // Job failures arrive as records' {code, message}; the input-error codes are the EngineError ones.
-    const code = (e as { code?: unknown })?.code;
-    if (e instanceof EngineError || (typeof code === 'string' && INPUT_ERRORS.has(code))) {
+    // Typed errors carry their exit code (a local job's failure is rethrown typed, see runAuditLocally).
+    if (CATEGORIES[categoryOf(e)].exit === 2) {
       console.error(`qaudit: ${(e as Error).message}`);
       return 2;
     }

@@ -1,6 +1,7 @@
 // What the CLI's server commands share (submit, retrain --server): uploads, following a job's progress, exit codes.
 import { readFile } from 'node:fs/promises';
-import { EngineError } from '../engine/errors';
+import { CATEGORIES, EngineError, categoryOf } from '../engine/errors';
+import { errorFromJSON } from '../jobs/record';
 import { isDirectory, zipDirectory, type ModelFiles } from './files';
 import { ApiError, NetworkError, exitCodeOf } from './http';
 import type { ApiClient } from './http';
@@ -12,9 +13,6 @@ export class RemoteError extends Error {
     super(message);
   }
 }
-
-// The engine's input-error codes, as main.ts maps them: a job that failed on one was refused input (exit 2).
-export const INPUT_ERRORS = new Set(['invalid_model', 'unsupported_layer', 'unsupported_dtype', 'invalid_data', 'invalid_argument', 'limit_exceeded']);
 
 /** A --poll-interval or --timeout value in seconds. */
 export function seconds(flag: string, v: string, max: number): number {
@@ -103,7 +101,7 @@ export function checkSucceeded(job: JobView, noun: string): void {
   if (job.status === 'canceled') throw new RemoteError(`${noun} ${job.id} was canceled on the server`, 3);
   if (job.status === 'failed') {
     const err = job.error ?? { code: 'unknown', message: 'no reason given' };
-    throw new RemoteError(`${noun} ${job.id} failed: ${err.code}: ${err.message}`, INPUT_ERRORS.has(err.code) ? 2 : 3);
+    throw new RemoteError(`${noun} ${job.id} failed: ${err.code}: ${err.message}`, CATEGORIES[categoryOf(errorFromJSON(err))].exit);
   }
 }
 

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pct } from '../engine/format';
 import type { RetrainReport } from '../jobs/types';
 import { modelDigest } from '../storage/digest';
 import { readModelFiles } from './files';
@@ -34,7 +35,6 @@ export interface RemoteRetrainOptions {
   quiet: boolean;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** Downloads the repaired model and the report, and checks the report's attestation names that very model. */
 async function download(client: ApiClient, job: RetrainView, out: string): Promise<RetrainReport> {

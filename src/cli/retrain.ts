@@ -1,33 +1,36 @@
-// `qaudit retrain`: a resumable retraining job on this machine, checkpointed after every step into --out, or the
-// same job on a qaudit server with --server (retrain-remote.ts).
-import { createProgress, type Progress } from './progress';
+// `qaudit retrain`: a resumable retraining job on this machine, run by the service's job steps with its checkpoints
+// in --out (jobs/retrain-local.node.ts), or the same job on a qaudit server with --server (retrain-remote.ts).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../engine/errors';
 import { fitSource } from '../engine/data/source';
 import type { Dataset } from '../engine/data/types';
-import { loadLayersModel, saveLayersModel } from '../engine/model';
+import { loadLayersModel } from '../engine/model';
 import type { Model } from '../engine/model';
-import { RETRAIN_METHODS, configFingerprint, deserializeState, finish, initRetrain, isDone, resolveRetrainConfig, retrainStep, serializeState } from '../engine/train';
+import { RETRAIN_METHODS, configFingerprint, resolveRetrainConfig } from '../engine/train';
 import type { RetrainConfig, RetrainState } from '../engine/train';
-import { loadBuiltinMnist } from '../data/mnist.node';
-import { startNodeEngine } from '../runtime/node';
+import { builtinMnist } from '../data/mnist.node';
+import { readRecord } from '../jobs/record';
+import { latestCheckpoint, repairedModel } from '../jobs/retrain';
+import { runRetrainLocally } from '../jobs/retrain-local.node';
+import { DirStore } from '../storage/dir.node';
+import { num, parseFlagged } from './args';
 import { readData, readModelFiles } from './files';
-import { parseFlagged } from './args';
 import { parseFlags } from './suggest';
+import type { ModelFiles } from './files';
+import { startNodeEngine } from '../runtime/node';
+import { createProgress } from './progress';
 import { seconds } from './remote';
 import { retrainOnServer } from './retrain-remote';
-import { modelJsonBytes } from '../jobs/retrain';
 
 export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method M --bits K --out DIR [options]
 
   --model FILE        float tfjs Layers model.json; its weight shards are read from the same folder
   --method M          ${RETRAIN_METHODS.join('|')}
   --bits K            bit width of the retrained model's kernels, 1..8
-  --out DIR           writes model.json, weights.bin (uint8), loss.json; checkpoint.bin after every step
-                      (removed once the job succeeded)
+  --out DIR           writes model.json, weights.bin (uint8), loss.json; a checkpoint after every step in DIR/job
   --data SPEC         mnist (built-in training split, default), an .npz file with x and y, or a
                       folder (or .zip) of class folders of PNG/JPEG images
   --epochs N          passes over the training data (default 1)
@@ -37,13 +40,11 @@ export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method 
   --seed S            seed of every random draw (default 0)
   --per-channel       one quantization scale per output channel
   --quiet             no progress output
-  Rerunning the same command resumes from DIR/checkpoint.bin; other settings or another model are refused.
+  Rerunning the same command resumes from the newest checkpoint; other settings or another model are refused.
 
   --server URL        run the job on a qaudit server instead: it checkpoints to its store, ends with a before/after
                       audit, and DIR receives model.json, weights.bin, loss.json, report.json, attestation.json
-  --api-key KEY       API key of the server (default and better: env QAUDIT_API_KEY)
-  --job ID            follow this retraining job instead of starting one (a rerun of the same command into the
-                      same DIR re-attaches to the job it started, from DIR/job.json, unless that job failed)
+  --api-key KEY       API key of the server (default: env QAUDIT_API_KEY)
   --eval-data SPEC    data of the closing audit: mnist (the server's test split, default), an .npz file or an id
   --audit-limit N     samples of the closing audit (default: the server's, 100)
   --poll-interval S   seconds between status requests (default 2)
@@ -54,7 +55,7 @@ const OPTIONS = {
   data: { type: 'string', default: 'mnist' }, epochs: { type: 'string' }, 'max-batches': { type: 'string' },
   'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
   'per-channel': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
-  server: { type: 'string' }, 'api-key': { type: 'string' }, job: { type: 'string' }, 'eval-data': { type: 'string', default: 'mnist' }, 'audit-limit': { type: 'string' },
+  server: { type: 'string' }, 'api-key': { type: 'string' }, 'eval-data': { type: 'string', default: 'mnist' }, 'audit-limit': { type: 'string' },
   'poll-interval': { type: 'string', default: '2' }, timeout: { type: 'string', default: '86400' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -66,13 +67,6 @@ const FLAG_OF: Record<string, string> = {
 };
 
 const bad = (msg: string) => new EngineError('invalid_argument', msg);
-
-function num(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw bad(`${flag}: expected a number, got '${v}'`);
-  return n;
-}
 
 function parseRetrainFlags(argv: string[]) {
   return parseFlags(argv, OPTIONS).values;
@@ -93,15 +87,18 @@ export function configFromFlags(f: Flags): RetrainConfig {
   return parseFlagged(input, resolveRetrainConfig, FLAG_OF);
 }
 
-/** What a checkpoint must match to be resumed: the settings, the model's bytes, the training data's bytes. */
-function jobIdentity(c: RetrainConfig, model: { jsonBytes: Uint8Array; shards: Map<string, Uint8Array> }, data: Dataset) {
+/** What a stored job must match to be resumed: the settings, the model's bytes, the training data's bytes. */
+function jobIdentity(c: RetrainConfig, model: { jsonBytes: Uint8Array; shards: Map<string, Uint8Array> }, data: Dataset | 'mnist') {
   const digest = (parts: ArrayBufferView[]) => {
     const h = createHash('sha256');
     for (const p of parts) h.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
     return h.digest('hex');
   };
   const names = [...model.shards.keys()].sort();
-  return { config: configFingerprint(c), model: digest([model.jsonBytes, ...names.map((n) => model.shards.get(n)!)]), data: digest([data.x, data.y]) };
+  return {
+    config: configFingerprint(c), model: digest([model.jsonBytes, ...names.map((n) => model.shards.get(n)!)]),
+    data: data === 'mnist' ? 'mnist' : digest([data.x, data.y]),
+  };
 }
 type Identity = ReturnType<typeof jobIdentity>;
 
@@ -112,35 +109,26 @@ async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<vo
   await rename(tmp, path);
 }
 
-/** The checkpoint in `dir` if there is one; refuses one made by another job. */
-async function loadCheckpoint(dir: string, id: Identity): Promise<RetrainState | undefined> {
-  const bin = join(dir, 'checkpoint.bin');
-  if (!existsSync(bin)) return undefined;
-  const metaPath = join(dir, 'checkpoint.json');
-  const meta = existsSync(metaPath) ? (JSON.parse(await readFile(metaPath, 'utf8')) as Partial<Identity>) : {};
-  const differs = (['config', 'model', 'data'] as const).filter((k) => meta[k] !== id[k]);
-  if (differs.length > 0) {
-    throw bad(`--out: expected ${bin} to come from the same settings, model and data, got a checkpoint with other ${differs.join(', ')}; ` +
-      'rerun with the settings it was made with, or choose another --out');
+/**
+ * The job's id in DIR: derived from its identity, which DIR/job.json records; a job of another identity is
+ * refused, naming what differs.
+ */
+async function localJobId(dir: string, id: Identity): Promise<string> {
+  const metaPath = join(dir, 'job.json');
+  if (existsSync(metaPath)) {
+    const meta = JSON.parse(await readFile(metaPath, 'utf8')) as Partial<Identity>;
+    const differs = (['config', 'model', 'data'] as const).filter((k) => meta[k] !== id[k]);
+    if (differs.length > 0) {
+      throw bad(`--out: expected the checkpoints in ${join(dir, 'job')} to come from the same settings, model and data, got a job with other ${differs.join(', ')}; ` +
+        'rerun with the settings it was made with, or choose another --out');
+    }
+  } else {
+    await writeAtomic(metaPath, JSON.stringify(id, null, 2) + '\n');
   }
-  const state = deserializeState(new Uint8Array(await readFile(bin)));
-  if (state.config !== id.config) throw bad(`--out: expected ${bin} to come from the same settings, got ${state.config}`);
-  return state;
+  return createHash('sha256').update(JSON.stringify(id)).digest('hex').slice(0, 32);
 }
 
 const lossLabel = (loss: number | undefined) => `loss ${loss === undefined ? '-' : loss.toFixed(4)}`;
-
-/** Runs the job's remaining steps, checkpointing after each. */
-async function runSteps(state: RetrainState, float: Model, data: Dataset, c: RetrainConfig, dir: string, bar: Progress): Promise<RetrainState> {
-  const total = Math.ceil(state.plannedBatches / c.batchesPerStep);
-  bar.update(state.steps, total, lossLabel(state.metrics.at(-1)?.loss));
-  while (!isDone(state)) {
-    state = retrainStep(state, float, data, c);
-    await writeAtomic(join(dir, 'checkpoint.bin'), serializeState(state));
-    bar.update(state.steps, total, lossLabel(state.metrics.at(-1)?.loss));
-  }
-  return state;
-}
 
 /** The request of POST /v1/retrain-jobs: the flags the user set, validated locally first by configFromFlags. */
 function remoteBody(f: Flags, c: RetrainConfig): Record<string, unknown> {
@@ -160,51 +148,58 @@ export async function retrainCommand(argv: string[]): Promise<number> {
   if (!flags.out) throw bad('--out: expected a directory for the retrained model, got nothing');
   if (flags.server) {
     return retrainOnServer({
-      server: flags.server, apiKey: flags['api-key'] ?? process.env.QAUDIT_API_KEY, model: flags.model, out: flags.out, job: flags.job,
+      server: flags.server, apiKey: flags['api-key'] ?? process.env.QAUDIT_API_KEY, model: flags.model, out: flags.out,
       data: flags.data, evalData: flags['eval-data'], body: remoteBody(flags, c), quiet: flags.quiet,
       pollMs: 1000 * seconds('--poll-interval', flags['poll-interval'], 600), timeoutMs: 1000 * seconds('--timeout', flags.timeout, 7 * 24 * 3600),
     });
   }
-  for (const f of ['api-key', 'poll-interval', 'timeout', 'audit-limit', 'job'] as const) {
+  for (const f of ['api-key', 'poll-interval', 'timeout', 'audit-limit'] as const) {
     if (argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`))) throw bad(`--${f}: expected it with --server, got no --server`);
   }
   if (flags['eval-data'] !== 'mnist') throw bad('--eval-data: expected it with --server (a local job runs no closing audit; run qaudit audit on DIR/model.json), got no --server');
   const dir = flags.out;
   const files = await readModelFiles(flags.model);
-  const raw = flags.data === 'mnist' ? loadBuiltinMnist().train : await readData(flags.data);
+  const raw = flags.data === 'mnist' ? 'mnist' : await readData(flags.data);
   await startNodeEngine();
   const float = loadLayersModel(files.json, files.shards);
-  const bar = createProgress(flags.quiet, 'retraining', 'steps');
   try {
-    const data = fitSource(raw, float.inputShape, float.numClasses);
-    const id = jobIdentity(c, files, data);
-    await mkdir(dir, { recursive: true });
-    let state = await loadCheckpoint(dir, id);
-    if (state) process.stderr.write(`qaudit: resuming ${join(dir, 'checkpoint.bin')} after step ${state.steps} (${state.batches}/${state.plannedBatches} batches)\n`);
-    else {
-      await writeAtomic(join(dir, 'checkpoint.json'), JSON.stringify(id, null, 2) + '\n');
-      state = initRetrain(float, c, data.shape[0]);
-    }
-    state = await runSteps(state, float, data, c, dir, bar);
-    bar.stop();
-    const model = finish(state, float, c);
-    try {
-      const saved = saveLayersModel(model, { weights: 'uint8' });
-      await writeAtomic(join(dir, 'weights.bin'), saved.weights);
-      await writeAtomic(join(dir, 'model.json'), modelJsonBytes(saved.json));
-    } finally {
-      model.dispose();
-    }
-    const losses = state.metrics.map((m) => m.loss);
-    await writeAtomic(join(dir, 'loss.json'), JSON.stringify(losses) + '\n');
-    // The job is done and its outputs written: a checkpoint left behind would only be stale state to trip over.
-    await rm(join(dir, 'checkpoint.bin'), { force: true });
-    await rm(join(dir, 'checkpoint.json'), { force: true });
-    const last = losses.at(-1);
-    console.log(`retrained: method ${c.method}, ${c.bits} bits, ${state.steps} steps (${state.batches} batches), final loss ${last === undefined ? 'n/a' : last.toFixed(4)} -> ${dir}`);
-    return 0;
+    // A folder of images is read into a data set of the model's input shape here, so the job stores plain arrays.
+    const data = raw === 'mnist' ? 'mnist' : fitSource(raw, float.inputShape, float.numClasses);
+    return await runLocal(dir, files, data, c, float, flags.quiet);
   } finally {
-    bar.stop();
     float.dispose();
   }
+}
+
+/** Runs or resumes the job in DIR, then writes the repaired model and the loss curve there. */
+async function runLocal(dir: string, files: ModelFiles, data: Dataset | 'mnist', c: RetrainConfig, float: Model, quiet: boolean): Promise<number> {
+  await mkdir(dir, { recursive: true });
+  // The job runs as on the service (retrain-local.node.ts), its record and checkpoints in DIR/job.
+  const jobId = await localJobId(dir, jobIdentity(c, files, data));
+  const store = new DirStore(join(dir, 'job'));
+  const resumed = await latestCheckpoint(store, jobId);
+  if (resumed) process.stderr.write(`qaudit: resuming ${join(dir, 'job')} after step ${resumed.step} (${resumed.state.batches}/${resumed.state.plannedBatches} batches)\n`);
+  const bar = createProgress(quiet, 'retraining', 'steps');
+  let state: RetrainState;
+  try {
+    state = await runRetrainLocally({
+      store, jobId, model: { modelJson: files.json, shards: [...files.shards] }, data, builtin: builtinMnist, config: c,
+      log: (message, e) => process.stderr.write(`qaudit: ${message}: ${(e as Error)?.stack ?? e}\n`),
+      onEvent: async (e) => {
+        if (e.type !== 'progress') return;
+        const loss = (await readRecord(store, jobId))?.retrain?.loss.at(-1)?.loss;
+        bar.update(e.progress.done, e.progress.total, lossLabel(loss));
+      },
+    });
+  } finally {
+    bar.stop();
+  }
+  const saved = repairedModel(state, float, c);
+  await writeAtomic(join(dir, 'weights.bin'), saved.weights);
+  await writeAtomic(join(dir, 'model.json'), JSON.stringify(saved.json) + '\n');
+  const losses = state.metrics.map((m) => m.loss);
+  await writeAtomic(join(dir, 'loss.json'), JSON.stringify(losses) + '\n');
+  const last = losses.at(-1);
+  console.log(`retrained: method ${c.method}, ${c.bits} bits, ${state.steps} steps (${state.batches} batches), final loss ${last === undefined ? 'n/a' : last.toFixed(4)} -> ${dir}`);
+  return 0;
 }

@@ -1,7 +1,8 @@
 // The readable summary the CLI prints: one table per defense setting, variants as rows, attack@eps as columns.
 import type { Report } from '../engine/audit/report';
+import { pct } from '../engine/format';
 
-const pct = (x: number | undefined) => (x === undefined ? '   -  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
+const cell = (x: number | undefined) => (x === undefined ? '   -  ' : pct(x).padStart(6));
 
 export function formatSummary(r: Report): string {
   const out: string[] = [];
@@ -21,13 +22,13 @@ export function formatSummary(r: Report): string {
       const clean = r.clean.find((c) => c.variant === v.name && c.defense === defense)?.accuracy;
       const cells = cols.map((c) => {
         const row = rows.find((x) => x.variant === v.name && `${x.attack}@${x.epsilon}` === c);
-        return pct(row?.accuracy).padStart(Math.max(c.length, 7));
+        return cell(row?.accuracy).padStart(Math.max(c.length, 7));
       });
-      out.push([v.name.padEnd(9), pct(clean).padStart(7), ...cells].join(' '));
+      out.push([v.name.padEnd(9), cell(clean).padStart(7), ...cells].join(' '));
     }
   }
   out.push('');
-  for (const h of r.headline) out.push(`headline @ eps ${h.epsilon}: ${pct(h.accuracy).trim()} worst-case accuracy (${h.variant}, defense ${h.defense})`);
+  for (const h of r.headline) out.push(`headline @ eps ${h.epsilon}: ${pct(h.accuracy)} worst-case accuracy (${h.variant}, defense ${h.defense})`);
   for (const f of r.flags) out.push(`${f.severity.toUpperCase()} ${f.id}: ${f.message}`);
   return out.join('\n');
 }

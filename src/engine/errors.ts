@@ -1,4 +1,48 @@
-// Typed engine errors; the HTTP layer maps `code` to a status in one place.
+// Typed errors that classify themselves: each code has a category, one table maps a category to the HTTP status
+// and the CLI exit code, and toJSON/fromJSON carry an error across a worker thread or into a job record.
+
+/** What kind of failure an error is, independent of where it is reported. */
+export type ErrorCategory = 'bad_request' | 'unprocessable' | 'not_found' | 'conflict' | 'unavailable' | 'internal';
+
+/** The one mapping of categories to the HTTP status of a problem+json answer and to the `qaudit` exit code. */
+export const CATEGORIES: Record<ErrorCategory, { status: 400 | 404 | 409 | 422 | 500 | 503; exit: 2 | 3 }> = {
+  bad_request: { status: 400, exit: 2 },
+  unprocessable: { status: 422, exit: 2 },
+  not_found: { status: 404, exit: 2 },
+  conflict: { status: 409, exit: 2 },
+  // The same call may succeed later (network failure, 5xx, throttling).
+  unavailable: { status: 503, exit: 3 },
+  internal: { status: 500, exit: 3 },
+};
+
+/** An error as plain data (structured-clone and JSON safe). */
+export interface ErrorJSON {
+  name: string;
+  code: string;
+  category: ErrorCategory;
+  message: string;
+  /** EngineError: where in the input the problem is; StorageError: the key. */
+  pointer?: string;
+}
+
+/** The base of typed errors: a stable `code`, the `category` it implies, and a plain-data form. */
+export abstract class ClassifiedError extends Error {
+  abstract readonly code: string;
+  abstract readonly category: ErrorCategory;
+
+  /** True when the same call may succeed later. */
+  get retryable(): boolean {
+    return this.category === 'unavailable';
+  }
+
+  toJSON(): ErrorJSON {
+    return { name: this.name, code: this.code, category: this.category, message: this.message };
+  }
+}
+
+/** The category of any thrown value: typed errors carry theirs, anything else is internal. */
+export const categoryOf = (e: unknown): ErrorCategory => (e instanceof ClassifiedError ? e.category : 'internal');
+
 export type EngineErrorCode =
   | 'invalid_model' // malformed model.json / shards
   | 'unsupported_layer'
@@ -8,7 +52,13 @@ export type EngineErrorCode =
   | 'limit_exceeded' // a documented limit (size, samples, work)
   | 'engine_failure'; // the runtime misbehaved (self-test failed)
 
-export class EngineError extends Error {
+export const ENGINE_CATEGORIES: Record<EngineErrorCode, ErrorCategory> = {
+  invalid_model: 'unprocessable', unsupported_layer: 'unprocessable', unsupported_dtype: 'unprocessable',
+  invalid_data: 'unprocessable', invalid_argument: 'bad_request', limit_exceeded: 'unprocessable', engine_failure: 'internal',
+};
+
+export class EngineError extends ClassifiedError {
+  override readonly name = 'EngineError';
   constructor(
     readonly code: EngineErrorCode,
     message: string,
@@ -16,7 +66,18 @@ export class EngineError extends Error {
     readonly pointer?: string,
   ) {
     super(message);
-    this.name = 'EngineError';
+  }
+
+  get category(): ErrorCategory {
+    return ENGINE_CATEGORIES[this.code] ?? 'internal';
+  }
+
+  override toJSON(): ErrorJSON {
+    return { ...super.toJSON(), ...(this.pointer === undefined ? {} : { pointer: this.pointer }) };
+  }
+
+  static fromJSON(j: Pick<ErrorJSON, 'code' | 'message' | 'pointer'>): EngineError {
+    return new EngineError(j.code as EngineErrorCode, j.message, j.pointer);
   }
 }
 

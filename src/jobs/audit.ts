@@ -4,25 +4,16 @@ import { mergeReport, parseSettings, planAudit, planVariants, withMicroBatch } f
 import type { AuditSettings, Chunk, ChunkResult, DataInfo, Report } from '../engine/audit';
 import type { ModelSummary } from '../engine/model/types';
 import { createStatement, sha256Hex, signStatement } from '../attest';
-import type { SigningKey } from '../attest';
 import { keys } from '../storage/keys';
-import { StorageError } from '../storage/store';
+import { StorageError, listAll } from '../storage/store';
 import type { Store } from '../storage/store';
 import { loadInputs } from './inputs';
-import type { AuditInputs, BuiltinLoader } from './inputs';
+import type { AuditInputs } from './inputs';
+import { writeOnce } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import { parseAuditRequest } from './request';
-import type { AuditRequest, JobProgress } from './types';
-
-export interface AuditDeps {
-  store: Store;
-  /** Signs the report's in-toto statement (DSSE, Ed25519: deterministic, so a re-signed report has the same bytes). */
-  signingKey: SigningKey;
-  /** Node: the package's MNIST; unset on Workers, where the seeded bucket copy is read. */
-  builtin?: BuiltinLoader;
-  /** Bytes one chunk may use (micro-batches are sized from it); default DEFAULT_MEMORY_BUDGET, a Workers isolate. */
-  memoryBudget?: number;
-}
+import type { AuditRequest } from './types';
 
 /** Everything the chunk and report steps need, stored as the `plan` step's result (plain JSON). */
 export interface AuditPlan {
@@ -39,9 +30,8 @@ export interface AuditPlan {
 }
 
 const JSON_TYPE = { contentType: 'application/json' };
-/** Step names of the job's own objects; engine chunk ids always carry a ':' and never collide (see stepId). */
+/** Step name of the plan; engine chunk ids always carry a ':' and never collide (see stepId), nor do CANCEL_STEP's. */
 export const PLAN_STEP = 'plan';
-export const CANCEL_STEP = 'cancel';
 
 /**
  * The storage name of a chunk's step. Engine ids such as `pgd:w4:none+bpda:0.3:0-32` hold characters the key
@@ -67,7 +57,7 @@ function isPlan(bytes: Uint8Array, jobId: string): boolean {
  * later run reads it back (so every run merges from the same JSON), but the inputs are loaded again because the
  * chunk runners need them. Returns the plan as parsed from its stored bytes.
  */
-export async function prepare(jobId: string, deps: AuditDeps): Promise<{ plan: AuditPlan; inputs: AuditInputs }> {
+export async function prepare(jobId: string, deps: JobDeps): Promise<{ plan: AuditPlan; inputs: AuditInputs }> {
   const record = await readRecord(deps.store, jobId);
   if (!record) throw new StorageError('not_found', `expected a job record at ${keys.jobState(jobId)}, got none`, keys.jobState(jobId));
   const request = parseAuditRequest(record.request);
@@ -76,35 +66,28 @@ export async function prepare(jobId: string, deps: AuditDeps): Promise<{ plan: A
   try {
     // The micro-batch is fixed here and stored with the plan, so that every runtime and every resume uses it.
     const settings = withMicroBatch(parsed, model.summary, planVariants(parsed, model.summary.bits).length, deps.memoryBudget);
-    const key = keys.jobChunk(jobId, PLAN_STEP);
-    let bytes = await deps.store.get(key);
-    if (!bytes || !isPlan(bytes, jobId)) {
-      const torn = bytes !== null;
+    // Planning is deterministic: a torn plan is replaced by the same bytes it should hold (writeOnce).
+    const { bytes } = await writeOnce(deps.store, keys.jobChunk(jobId, PLAN_STEP), (b) => isPlan(b, jobId), () => {
       const surrogate = inputs.surrogate !== undefined;
       const chunks = planAudit(settings, { modelBits: model.summary.bits, dataSize: inputs.dataTotal, surrogate });
       const plan: AuditPlan = {
         jobId, request, model: request.model, settings, summary: model.summary,
         data: { name: inputs.data.name, total: inputs.dataTotal }, surrogate, chunks,
       };
-      bytes = toJsonBytes(plan);
-      // Planning is deterministic: a torn object (see storedResult) is replaced by the same bytes it should hold.
-      if (torn) await deps.store.put(key, bytes, JSON_TYPE);
-      else await deps.store.putIfAbsent(key, bytes, JSON_TYPE);
-    }
+      return toJsonBytes(plan);
+    }, JSON_TYPE);
     return { plan: fromJsonBytes<AuditPlan>(bytes), inputs };
   } finally {
     model.dispose();
   }
 }
 
-/** The stored result of a chunk if it is whole: a server that writes in place (s3rver) can leave a torn object when a writer dies mid-PUT. */
-async function storedResult(store: Store, key: string, chunkId: string): Promise<'whole' | 'torn' | 'absent'> {
-  const b = await store.get(key);
-  if (!b) return 'absent';
+/** Whether stored bytes are a whole result of the chunk (a torn object is not JSON of this chunk). */
+function isResultOf(b: Uint8Array, chunkId: string): boolean {
   try {
-    return fromJsonBytes<{ id?: unknown }>(b).id === chunkId ? 'whole' : 'torn';
+    return fromJsonBytes<{ id?: unknown }>(b).id === chunkId;
   } catch {
-    return 'torn';
+    return false;
   }
 }
 
@@ -113,26 +96,15 @@ async function storedResult(store: Store, key: string, chunkId: string): Promise
  * deterministic, so a step retried after a crash between compute and write writes the very same bytes, and a
  * torn object (not JSON of this chunk, so never a valid result) may safely be replaced by them.
  */
-export async function chunkStep(jobId: string, chunk: Chunk, deps: AuditDeps, compute: (c: Chunk) => Promise<ChunkResult>): Promise<{ computed: boolean }> {
+export async function chunkStep(jobId: string, chunk: Chunk, deps: JobDeps, compute: (c: Chunk) => Promise<ChunkResult>): Promise<{ computed: boolean }> {
   const key = await chunkKey(jobId, chunk.id);
-  const state = await storedResult(deps.store, key, chunk.id);
-  if (state === 'whole') return { computed: false };
-  const bytes = toJsonBytes(await compute(chunk));
-  if (state === 'torn') await deps.store.put(key, bytes, JSON_TYPE);
-  else await deps.store.putIfAbsent(key, bytes, JSON_TYPE);
-  return { computed: true };
+  const { written } = await writeOnce(deps.store, key, (b) => isResultOf(b, chunk.id), async () => toJsonBytes(await compute(chunk)), JSON_TYPE);
+  return { computed: written };
 }
 
 /** Which chunks of the plan already have a stored result (what a resumed run skips). */
 export async function finishedChunks(plan: AuditPlan, store: Store): Promise<Set<string>> {
-  const stored = new Set<string>();
-  const prefix = keys.jobChunksPrefix(plan.jobId);
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(prefix, { cursor });
-    for (const k of page.keys) stored.add(k);
-    cursor = page.cursor;
-  } while (cursor);
+  const stored = new Set(await listAll(store, keys.jobChunksPrefix(plan.jobId)));
   const done = new Set<string>();
   for (const c of plan.chunks) if (stored.has(await chunkKey(plan.jobId, c.id))) done.add(c.id);
   return done;
@@ -157,7 +129,7 @@ async function readResults(plan: AuditPlan, store: Store): Promise<ChunkResult[]
  * uninterrupted one merge identical input), signs the statement and writes report.json and attestation.json
  * under the job's id, then marks the job succeeded.
  */
-export async function reportStep(plan: AuditPlan, deps: AuditDeps, now = () => new Date()): Promise<{ reportId: string; report: Report }> {
+export async function reportStep(plan: AuditPlan, deps: JobDeps, now = () => new Date()): Promise<{ reportId: string; report: Report }> {
   const reportId = plan.jobId;
   const results = await readResults(plan, deps.store);
   const report = mergeReport(plan.settings, plan.summary, plan.chunks, results, plan.data, { surrogate: plan.surrogate });
@@ -173,34 +145,4 @@ export async function reportStep(plan: AuditPlan, deps: AuditDeps, now = () => n
     ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId, progress: { done: total, total }, error: undefined,
   }));
   return { reportId, report };
-}
-
-/** Marks the job running with its chunk count (keeps the first startedAt across restarts). */
-export async function markRunning(store: Store, plan: AuditPlan, doneIds: ReadonlySet<string>, now = () => new Date()): Promise<void> {
-  const done = doneIds.size;
-  await updateRecord(store, plan.jobId, (r) => ({
-    ...r, status: 'running', startedAt: r.startedAt ?? now().toISOString(),
-    progress: { done, total: plan.chunks.length, current: plan.chunks.find((c) => !doneIds.has(c.id))?.id },
-  }));
-}
-
-export async function writeProgress(store: Store, jobId: string, progress: JobProgress): Promise<void> {
-  await updateRecord(store, jobId, (r) => (r.status === 'running' ? { ...r, progress } : r));
-}
-
-export async function failJob(store: Store, jobId: string, error: { code: string; message: string }, now = () => new Date()): Promise<void> {
-  await updateRecord(store, jobId, (r) => ({ ...r, status: 'failed', finishedAt: now().toISOString(), error }));
-}
-
-export async function markCanceled(store: Store, jobId: string, now = () => new Date()): Promise<void> {
-  await updateRecord(store, jobId, (r) => ({ ...r, status: 'canceled', finishedAt: now().toISOString() }));
-}
-
-/** Cancel is a separate write-once marker, so it can never be lost to the runner's own record updates. */
-export async function requestCancel(store: Store, jobId: string): Promise<void> {
-  await store.putIfAbsent(keys.jobChunk(jobId, CANCEL_STEP), toJsonBytes({ cancel: true }), JSON_TYPE);
-}
-
-export async function cancelRequested(store: Store, jobId: string): Promise<boolean> {
-  return (await store.head(keys.jobChunk(jobId, CANCEL_STEP))) !== null;
 }

@@ -1,5 +1,8 @@
 // Messages between the Node runner and its worker threads (structured-clone data only): audit chunks and training steps.
 import type { AuditSettings, Chunk, ChunkResult } from '../engine/audit';
+import { ClassifiedError } from '../engine/errors';
+import type { ErrorJSON } from '../engine/errors';
+import { errorFromJSON } from './record';
 import type { AuditInputs } from './inputs';
 import type { RetrainInputs } from './retrain';
 
@@ -11,8 +14,8 @@ export type ToWorker =
   | { type: 'step'; id: number; jobId: string; state: Uint8Array }
   | { type: 'close'; jobId: string };
 
-/** An error crossing the thread boundary: class lost, so its name and code travel as data (see errorInfo). */
-export interface WireError { name: string; code?: string; message: string; retryable?: boolean }
+/** An error crossing the thread boundary, where classes are lost: a typed error as its toJSON(), else name and message. */
+export type WireError = ErrorJSON | { name: string; message: string; retryable?: boolean };
 
 export type FromWorker =
   | { type: 'ready' }
@@ -23,16 +26,17 @@ export type FromWorker =
   | { type: 'fatal'; error: WireError };
 
 export function toWire(e: unknown): WireError {
-  const x = e as { name?: unknown; code?: unknown; message?: unknown; retryable?: unknown } | null;
+  if (e instanceof ClassifiedError) return e.toJSON();
+  const x = e as { name?: unknown; message?: unknown; retryable?: unknown } | null;
   return {
     name: typeof x?.name === 'string' ? x.name : 'Error',
-    code: typeof x?.code === 'string' ? x.code : undefined,
     message: typeof x?.message === 'string' ? x.message : String(e),
     retryable: x?.retryable === true,
   };
 }
 
-/** Rebuilds a throwable with the wire fields, which errorInfo and isTransient read. */
+/** The typed error again (same class, code and category), or a plain Error that keeps `retryable`. */
 export function fromWire(w: WireError): Error {
-  return Object.assign(new Error(w.message), { name: w.name, code: w.code, retryable: w.retryable });
+  if ('category' in w) return errorFromJSON(w);
+  return Object.assign(new Error(w.message), { name: w.name, retryable: w.retryable });
 }

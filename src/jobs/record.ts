@@ -1,7 +1,7 @@
 // Job records in the store (keys.jobState), the error shape a failed job carries, and retry of transient failures.
-import { EngineError } from '../engine/errors';
+import { ClassifiedError, ENGINE_CATEGORIES, EngineError } from '../engine/errors';
 import { keys } from '../storage/keys';
-import { StorageError } from '../storage/store';
+import { STORAGE_CATEGORIES, StorageError } from '../storage/store';
 import type { Store } from '../storage/store';
 import type { JobKind, JobRecord } from './types';
 
@@ -50,19 +50,27 @@ export const isFinished = (r: JobRecord): boolean => r.status === 'succeeded' ||
 
 /** True for failures worth retrying: the store was unreachable, throttled or 5xx (after the client's own retries). */
 export function isTransient(e: unknown): boolean {
-  return e instanceof StorageError ? e.retryable : (e as { retryable?: unknown } | null)?.retryable === true;
+  return e instanceof ClassifiedError ? e.retryable : (e as { retryable?: unknown } | null)?.retryable === true;
 }
 
 /** The `{code, message}` a failed job shows: typed errors keep theirs; anything else is an opaque internal error. */
 export function errorInfo(e: unknown): { code: string; message: string } {
-  if (e instanceof EngineError || e instanceof StorageError) return { code: e.code, message: e.message };
-  // Errors cloned across a worker-thread boundary lose their class; the worker sends {name, code, message}.
-  const x = e as { name?: unknown; code?: unknown; message?: unknown } | null;
-  if ((x?.name === 'EngineError' || x?.name === 'StorageError') && typeof x.code === 'string' && typeof x.message === 'string') {
-    return { code: x.code, message: x.message };
-  }
-  if (x?.name === 'JobCanceled') return { code: 'canceled', message: 'the job was canceled' };
+  if (e instanceof ClassifiedError) return { code: e.code, message: e.message };
+  if ((e as { name?: unknown } | null)?.name === 'JobCanceled') return { code: 'canceled', message: 'the job was canceled' };
   return { code: 'internal_error', message: 'expected the job to run, got an internal error (see the server log)' };
+}
+
+/**
+ * A typed error back from its JSON (a worker thread's message) or from a failed job's `{code, message}`, which
+ * names no class: its code says which. Anything else becomes a plain Error with the same message.
+ */
+export function errorFromJSON(j: { name?: string; code?: string; message: string; pointer?: string }): Error {
+  const code = j.code ?? '';
+  if (j.name === 'StorageError' || (j.name === undefined && code in STORAGE_CATEGORIES && !(code in ENGINE_CATEGORIES))) {
+    return StorageError.fromJSON({ code, message: j.message, pointer: j.pointer });
+  }
+  if (j.name === 'EngineError' || (j.name === undefined && code in ENGINE_CATEGORIES)) return EngineError.fromJSON({ code, message: j.message, pointer: j.pointer });
+  return Object.assign(new Error(j.message), { name: j.name ?? 'Error', ...(j.code ? { code: j.code } : {}) });
 }
 
 export interface RetryOptions {

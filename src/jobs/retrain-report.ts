@@ -3,8 +3,8 @@
 import type { Report } from '../engine/audit';
 import { createStatement, signStatement } from '../attest';
 import { keys } from '../storage/keys';
-import { StorageError } from '../storage/store';
-import type { AuditDeps } from './audit';
+import { StorageError, listAll } from '../storage/store';
+import type { JobDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import type { RetrainReport, RetrainRequest } from './types';
 
@@ -17,7 +17,7 @@ export const auditLinksOf = (id: string) => ({
   reportHtml: `/v1/audits/${id}/report.html`,
 });
 
-async function auditReport(deps: AuditDeps, id: string, which: string): Promise<Report> {
+async function auditReport(deps: JobDeps, id: string, which: string): Promise<Report> {
   const rec = await readRecord(deps.store, id);
   if (rec?.status !== 'succeeded') {
     throw new StorageError('not_found', `expected the ${which} audit ${id} to have succeeded, got ${rec ? rec.status : 'no record'}`);
@@ -46,7 +46,7 @@ export function compareAudits(before: Report, after: Report, bits: number): Pick
 }
 
 /** Step `report`: builds, signs and stores the retraining report, then marks the job succeeded. */
-export async function retrainReportStep(jobId: string, deps: AuditDeps, now = () => new Date()): Promise<RetrainReport> {
+export async function retrainReportStep(jobId: string, deps: JobDeps, now = () => new Date()): Promise<RetrainReport> {
   const rec = (await readRecord(deps.store, jobId))!;
   const request = rec.request as unknown as RetrainRequest;
   const detail = rec.retrain!;
@@ -74,7 +74,7 @@ export async function retrainReportStep(jobId: string, deps: AuditDeps, now = ()
   await deps.store.putIfAbsent(keys.report(jobId), bytes, { contentType: 'application/json' });
   if (!(await deps.store.head(keys.attestation(jobId)))) await deps.store.putIfAbsent(keys.attestation(jobId), toJsonBytes(envelope), { contentType: 'application/json' });
   // The repaired model is stored: the checkpoints (shadow weights and optimizer state) are no longer needed.
-  for (const key of (await deps.store.list(keys.jobCheckpointsPrefix(jobId))).keys) await deps.store.delete(key);
+  for (const key of await listAll(deps.store, keys.jobCheckpointsPrefix(jobId))) await deps.store.delete(key);
   await updateRecord(deps.store, jobId, (r) => ({
     ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId: jobId, error: undefined,
     progress: { done: r.progress.total, total: r.progress.total }, retrain: { ...r.retrain!, phase: 'done' },

@@ -11,9 +11,10 @@ import { planAudit, parseSettings } from '../engine/audit';
 import { sha256Hex } from '../attest';
 import { modelDigest } from '../storage/digest';
 import { keys } from '../storage/keys';
-import { StorageError } from '../storage/store';
+import { StorageError, bytesEqual, listAll } from '../storage/store';
 import type { Store } from '../storage/store';
-import type { AuditDeps } from './audit';
+import { writeOnce } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import { loadDataset, loadModelBytes, toModel } from './inputs';
 import type { ModelBytes } from './inputs';
 import { newJobRecord, readRecord, toJsonBytes, updateRecord, writeRecord } from './record';
@@ -42,7 +43,7 @@ export function openRetrainContext(inputs: RetrainInputs): RetrainContext {
   };
 }
 
-export async function loadRetrainInputs(store: Store, request: RetrainRequest, deps: Pick<AuditDeps, 'builtin'>): Promise<{ inputs: RetrainInputs; model: Model }> {
+export async function loadRetrainInputs(store: Store, request: RetrainRequest, deps: Pick<JobDeps, 'builtin'>): Promise<{ inputs: RetrainInputs; model: Model }> {
   const config = resolveRetrainConfig(request.settings);
   const modelBytes = await loadModelBytes(store, request.model);
   const raw = await loadDataset(store, request.dataset, deps.builtin, 'mnist-train');
@@ -60,14 +61,7 @@ export const plannedSteps = (s: RetrainState, c: RetrainConfig): number => Math.
 
 /** The newest whole checkpoint: a torn object (s3rver writes in place) is skipped in favour of the one before. */
 export async function latestCheckpoint(store: Store, jobId: string): Promise<{ step: number; bytes: Uint8Array; state: RetrainState } | null> {
-  const found: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(keys.jobCheckpointsPrefix(jobId), { cursor });
-    found.push(...page.keys);
-    cursor = page.cursor;
-  } while (cursor);
-  for (const key of found.sort().reverse()) {
+  for (const key of (await listAll(store, keys.jobCheckpointsPrefix(jobId))).reverse()) {
     const bytes = await store.get(key);
     if (!bytes) continue;
     try {
@@ -82,18 +76,9 @@ export async function latestCheckpoint(store: Store, jobId: string): Promise<{ s
 
 /** Stores the checkpoint after `state.steps` steps (write-once; a torn copy is replaced) and drops all but the previous one. */
 export async function writeCheckpoint(store: Store, jobId: string, bytes: Uint8Array, step: number): Promise<void> {
-  const key = keys.jobCheckpoint(jobId, step);
-  const existing = await store.get(key);
-  if (existing && !sameBytes(existing, bytes)) await store.put(key, bytes);
-  else if (!existing) await store.putIfAbsent(key, bytes);
+  await writeOnce(store, keys.jobCheckpoint(jobId, step), (stored) => bytesEqual(stored, bytes), () => bytes);
   // Two are kept so that a torn newest one still has a whole predecessor.
   for (let s = step - 2; s >= Math.max(0, step - 4); s--) await store.delete(keys.jobCheckpoint(jobId, s));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export const lossCurve = (s: RetrainState): LossPoint[] => s.metrics.map((m) => ({ ...m }));
@@ -110,7 +95,7 @@ async function patchDetail(store: Store, jobId: string, patch: (r: JobRecord, d:
  * Step `prepare`: validates the request against the stored model and data and writes checkpoint 0 unless one
  * exists. Returns the validated request, the settings, the newest checkpoint and the job's step count.
  */
-export async function prepareRetrain(jobId: string, deps: AuditDeps, now = () => new Date()) {
+export async function prepareRetrain(jobId: string, deps: JobDeps, now = () => new Date()) {
   const record = await readRecord(deps.store, jobId);
   if (!record) throw new StorageError('not_found', `expected a job record at ${keys.jobState(jobId)}, got none`, keys.jobState(jobId));
   const request = parseRetrainRequest(record.request);
@@ -171,11 +156,21 @@ export async function putModelBytes(store: Store, json: object, weights: Uint8Ar
   return sha;
 }
 
+/** Q_k of the final shadow weights as a tfjs Layers model with uint8 weights (model.json + one shard). */
+export function repairedModel(state: RetrainState, original: Model, config: RetrainConfig): { json: object; weights: Uint8Array; bits: number | null } {
+  const q = finish(state, original, config);
+  try {
+    return { ...saveLayersModel(q, { weights: 'uint8' }), bits: q.summary.bits };
+  } finally {
+    q.dispose();
+  }
+}
+
 /**
  * Step `finish`: Q_k of the final shadow weights saved as a uint8 tfjs model in the store, then the two closing
  * audits queued (the original, with its k-bit twin; the repaired model) with the job's audit settings.
  */
-export async function finishRetrain(jobId: string, deps: AuditDeps, request: RetrainRequest, now = () => new Date()): Promise<{ repaired: string; audits: { before: string; after: string } }> {
+export async function finishRetrain(jobId: string, deps: JobDeps, request: RetrainRequest, now = () => new Date()): Promise<{ repaired: string; audits: { before: string; after: string } }> {
   const latest = await latestCheckpoint(deps.store, jobId);
   expect(latest !== null && isDone(latest.state), 'engine_failure', `expected a finished training checkpoint for job ${jobId}, got ${latest ? `step ${latest.step}` : 'none'}`);
   const config = resolveRetrainConfig(request.settings);
@@ -183,14 +178,9 @@ export async function finishRetrain(jobId: string, deps: AuditDeps, request: Ret
   let repaired: string;
   let repairedBits: number | null;
   try {
-    const q = finish(latest!.state, original, config);
-    try {
-      const saved = saveLayersModel(q, { weights: 'uint8' });
-      repaired = await putModelBytes(deps.store, saved.json, saved.weights);
-      repairedBits = q.summary.bits;
-    } finally {
-      q.dispose();
-    }
+    const saved = repairedModel(latest!.state, original, config);
+    repaired = await putModelBytes(deps.store, saved.json, saved.weights);
+    repairedBits = saved.bits;
     const audits = await childAuditIds(jobId);
     // The job names its audits (and has its final loss point, which a step retried after its checkpoint write
     // may not have recorded) before they exist, so a restart never takes them for jobs of their own.

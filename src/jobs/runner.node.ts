@@ -10,20 +10,21 @@ import { exportPublicJwk, generateSigningKey, sha256Hex } from '../attest';
 import type { DsseEnvelope, PublicJwk, SigningKey } from '../attest';
 import { keys, newId } from '../storage/keys';
 import { MemoryStore } from '../storage/memory';
+import { listAll } from '../storage/store';
 import type { Store } from '../storage/store';
-import { failJob, requestCancel } from './audit';
-import type { AuditDeps } from './audit';
+import { failJob, requestCancel } from './lifecycle';
+import type { JobDeps } from './lifecycle';
 import { InlineExecutor } from './executor';
 import type { JobExecutor } from './executor';
 import type { BuiltinLoader, ModelBytes } from './inputs';
-import { fromJsonBytes, isFinished, newJobRecord, readRecord, toJsonBytes, writeRecord } from './record';
+import { errorFromJSON, fromJsonBytes, isFinished, newJobRecord, readRecord, toJsonBytes, writeRecord } from './record';
 import { runAuditJob } from './runner';
 import { runRetrainJob } from './retrain-runner';
 import type { JobEvent, RunOptions } from './runner';
 import { ThreadPool } from './pool.node';
 import type { AuditRequest, JobDriver, JobKind, JobRecord } from './types';
 
-export interface NodeDriverOptions extends AuditDeps {
+export interface NodeDriverOptions extends JobDeps {
   /** Worker threads; default os.availableParallelism(). 0 runs chunks on the main thread. */
   threads?: number;
   /** The bundled worker entry; default: found next to the bundle or in dist/. */
@@ -59,17 +60,12 @@ export class NodeJobDriver implements JobDriver {
    */
   async resumeAll(): Promise<string[]> {
     const found: JobRecord[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.opts.store.list('jobs/', { cursor });
-      for (const k of page.keys.filter((k) => k.endsWith('/state.json'))) {
-        // One unreadable record (cut by a kill on a store that writes in place, or deleted since the listing)
-        // must not keep every other job from resuming.
-        const r = await readRecord(this.opts.store, k.split('/')[1]!).catch((e) => (this.opts.log?.(`record ${k} unreadable`, e), null));
-        if (r && (r.status === 'queued' || r.status === 'running')) found.push(r);
-      }
-      cursor = page.cursor;
-    } while (cursor);
+    for (const k of (await listAll(this.opts.store, 'jobs/')).filter((k) => k.endsWith('/state.json'))) {
+      // One unreadable record (cut by a kill on a store that writes in place, or deleted since the listing)
+      // must not keep every other job from resuming.
+      const r = await readRecord(this.opts.store, k.split('/')[1]!).catch((e) => (this.opts.log?.(`record ${k} unreadable`, e), null));
+      if (r && (r.status === 'queued' || r.status === 'running')) found.push(r);
+    }
     const children = new Set(found.flatMap((r) => (r.retrain?.audits ? [r.retrain.audits.before, r.retrain.audits.after] : [])));
     const order = found.filter((r) => !children.has(r.id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const r of order) await this.start(r.id, r.kind);
@@ -185,7 +181,7 @@ export async function runAuditLocally(o: LocalAuditOptions): Promise<LocalAuditR
   const executor = makeExecutor(o.threads, o.workerPath);
   try {
     const record = await runAuditJob(jobId, { store, signingKey, builtin: o.builtin, memoryBudget: o.memoryBudget }, executor, { onEvent: o.onProgress });
-    if (record.status !== 'succeeded') throw Object.assign(new Error(record.error?.message ?? `audit ${record.status}`), record.error ?? {});
+    if (record.status !== 'succeeded') throw errorFromJSON(record.error ?? { code: record.status, message: `audit ${record.status}` });
     const reportBytes = (await store.get(keys.report(record.reportId!)))!;
     const attestation = fromJsonBytes<DsseEnvelope>((await store.get(keys.attestation(record.reportId!)))!);
     return { report: fromJsonBytes<Report>(reportBytes), reportBytes, attestation, publicKey: await exportPublicJwk(signingKey), jobId };

@@ -1,8 +1,10 @@
 // Drives one audit job through its steps on any ChunkExecutor: prepare, the chunks (as many at once as the
 // executor allows, skipping stored ones), report. Runtime-neutral; the Node driver and runAuditLocally use it.
 import type { Chunk } from '../engine/audit';
-import { cancelRequested, chunkStep, failJob, finishedChunks, markCanceled, markRunning, prepare, reportStep, writeProgress } from './audit';
-import type { AuditDeps, AuditPlan } from './audit';
+import { chunkStep, finishedChunks, prepare, reportStep } from './audit';
+import { cancelRequested, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
+import type { AuditPlan } from './audit';
+import type { JobDeps } from './lifecycle';
 import type { ChunkExecutor } from './executor';
 import { errorInfo, isFinished, readRecord, withRetry } from './record';
 import type { RetryOptions } from './record';
@@ -27,14 +29,14 @@ export class Canceled extends Error {
   override readonly name = 'JobCanceled';
 }
 
-type Retry = <T>(f: () => Promise<T>) => Promise<T>;
+export type Retry = <T>(f: () => Promise<T>) => Promise<T>;
 
 /**
  * The frame of every job run: skips a finished job, runs `body`, turns a cancel or a failure into the record's
  * state (never throws for a failure of the job), frees the executor, and returns the finished record.
  */
 export async function settleJob(
-  jobId: string, deps: AuditDeps, executor: { close(jobId: string): Promise<void> }, opts: RunOptions,
+  jobId: string, deps: JobDeps, executor: { close(jobId: string): Promise<void> }, opts: RunOptions,
   body: (retry: Retry, isCanceled: () => Promise<boolean>) => Promise<void>,
 ): Promise<JobRecord> {
   const retry: Retry = (f) => withRetry(f, opts.retry);
@@ -57,7 +59,7 @@ export async function settleJob(
 }
 
 /** Runs the audit to a finished record (succeeded, failed or canceled); never throws for a failure of the job. */
-export function runAuditJob(jobId: string, deps: AuditDeps, executor: ChunkExecutor, opts: RunOptions = {}): Promise<JobRecord> {
+export function runAuditJob(jobId: string, deps: JobDeps, executor: ChunkExecutor, opts: RunOptions = {}): Promise<JobRecord> {
   return settleJob(jobId, deps, executor, opts, async (retry, isCanceled) => {
     const { plan, inputs } = await retry(() => prepare(jobId, deps));
     const done = await retry(() => finishedChunks(plan, deps.store));
@@ -70,7 +72,7 @@ export function runAuditJob(jobId: string, deps: AuditDeps, executor: ChunkExecu
 
 /** Pulls chunks from one queue into `executor.concurrency` lanes; the first failure stops every lane. */
 async function runChunks(
-  plan: AuditPlan, done: ReadonlySet<string>, deps: AuditDeps, executor: ChunkExecutor,
+  plan: AuditPlan, done: ReadonlySet<string>, deps: JobDeps, executor: ChunkExecutor,
   opts: RunOptions & { isCanceled: () => Promise<boolean> },
 ): Promise<void> {
   // Stored chunks stay queued: their step finds the result and skips (and repairs a torn one), cheaply.

@@ -1,51 +1,33 @@
 // A retraining job as durable Workflow steps (no `cloudflare:*` imports, so Node tests drive it with a fake step):
 // prepare -> train 1..T (checkpoint n -> n+1 in the store) -> finish -> the two closing audits' steps -> report.
 import { expect } from '../engine/errors';
-import { failJob } from './audit';
-import type { AuditDeps } from './audit';
-import { errorInfo, isFinished, readRecord, updateRecord } from './record';
+import { failJob, mirrorChildProgress } from './lifecycle';
+import type { JobDeps } from './lifecycle';
+import { errorInfo, isFinished, readRecord } from './record';
 import { finishRetrain, latestCheckpoint, loadRetrainInputs, openRetrainContext, prepareRetrain, recordTrainingStep, writeCheckpoint } from './retrain';
 import type { RetrainContext } from './retrain';
 import { retrainReportStep } from './retrain-report';
 import { parseRetrainRequest } from './request';
-import { STEP_CONFIG, guarded, runAuditWorkflow } from './workflow-run';
+import { STEP_CONFIG, guarded, isolateCache, runAuditWorkflow } from './workflow-run';
 import type { StepDo } from './workflow-run';
+import type { JobProgress } from './types';
 
 /** Workflows cap an instance's steps (1024 when written): training steps, plus two audits of at most this many chunks each. */
 export const MAX_WORKFLOW_TRAIN_STEPS = 400;
 export const MAX_WORKFLOW_AUDIT_CHUNKS = 300;
 
-// One training context per isolate: consecutive steps usually land in the same isolate and skip reloading data.
-let cached: { jobId: string; ctx: Promise<RetrainContext> } | undefined;
+// The training context of this isolate (its float model and training data).
+const contexts = isolateCache<RetrainContext>();
 
-function contextFor(jobId: string, d: AuditDeps): Promise<RetrainContext> {
-  if (cached?.jobId !== jobId) {
-    const previous = cached?.ctx;
-    cached = {
-      jobId,
-      ctx: (async () => {
-        (await previous?.catch(() => undefined))?.dispose();
-        const request = parseRetrainRequest((await readRecord(d.store, jobId))!.request);
-        const { inputs, model } = await loadRetrainInputs(d.store, request, d);
-        model.dispose();
-        return openRetrainContext(inputs);
-      })(),
-    };
-    cached.ctx.catch(() => { cached = undefined; });
-  }
-  return cached.ctx;
-}
-
-/** Frees this isolate's training context of the job before the audits load their own models and data. */
-async function releaseContext(jobId: string): Promise<void> {
-  if (cached?.jobId !== jobId) return;
-  const ctx = cached.ctx;
-  cached = undefined;
-  (await ctx.catch(() => undefined))?.dispose();
-}
+const contextFor = (jobId: string, d: JobDeps): Promise<RetrainContext> => contexts.get(jobId, async () => {
+  const request = parseRetrainRequest((await readRecord(d.store, jobId))!.request);
+  const { inputs, model } = await loadRetrainInputs(d.store, request, d);
+  model.dispose();
+  return openRetrainContext(inputs);
+});
 
 /** Step `train i`: from the newest checkpoint up to checkpoint i (normally one training step; more after a torn write). */
-async function trainTo(jobId: string, i: number, total: number, d: AuditDeps): Promise<true> {
+async function trainTo(jobId: string, i: number, total: number, d: JobDeps): Promise<true> {
   const latest = await latestCheckpoint(d.store, jobId);
   expect(latest !== null, 'engine_failure', `expected a checkpoint of job ${jobId}, got none`);
   if (latest!.step >= i) return true;
@@ -61,7 +43,7 @@ async function trainTo(jobId: string, i: number, total: number, d: AuditDeps): P
 }
 
 /** Runs the job; every step is idempotent and the Workflow replays finished ones from its log. */
-export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () => Promise<AuditDeps>, now = () => new Date()): Promise<'done' | 'stopped' | 'failed'> {
+export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () => Promise<JobDeps>, now = () => new Date()): Promise<'done' | 'stopped' | 'failed'> {
   try {
     const prep = await step.do('prepare', STEP_CONFIG, async () => {
       const d = await deps();
@@ -80,7 +62,8 @@ export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () =
       if (!ok) return 'stopped';
     }
     const fin = await step.do('finish', STEP_CONFIG, async () => {
-      await releaseContext(jobId);
+      // Frees the training context before the audits load their own models and data.
+      await contexts.release(jobId);
       const d = await deps();
       return guarded(jobId, d, async () => {
         const { audits } = await finishRetrain(jobId, d, parseRetrainRequest((await readRecord(d.store, jobId))!.request), now);
@@ -91,12 +74,8 @@ export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () =
     if (!fin) return 'stopped';
     for (const [k, which] of (['before', 'after'] as const).entries()) {
       const id = fin.audits[which];
-      const offset = k === 0 ? 0 : fin.totals[0]!;
-      const total = fin.totals[0]! + fin.totals[1]!;
-      const mirror = async (p: { done: number; etaSeconds: number; current: string }) => {
-        const progress = { done: offset + p.done, total, current: `audit ${which}: ${p.current}`, etaSeconds: p.etaSeconds };
-        await updateRecord((await deps()).store, jobId, (r) => (r.status === 'running' ? { ...r, progress } : r));
-      };
+      const child = { which, offset: k === 0 ? 0 : fin.totals[0]!, total: fin.totals[0]! + fin.totals[1]! };
+      const mirror = async (p: JobProgress) => { await mirrorChildProgress((await deps()).store, jobId, child, p); };
       await runAuditWorkflow(id, step, deps, { now, prefix: `${which}: `, onProgress: mirror, maxChunks: MAX_WORKFLOW_AUDIT_CHUNKS });
       const ok = await step.do(`${which}: check`, STEP_CONFIG, async () => {
         const d = await deps();

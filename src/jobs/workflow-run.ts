@@ -2,8 +2,10 @@
 // `cloudflare:*` imports so that Node tests can drive it with a fake `step`.
 import { runChunk } from '../engine/audit';
 import { expect } from '../engine/errors';
-import { cancelRequested, chunkStep, failJob, markCanceled, markRunning, prepare, reportStep, writeProgress } from './audit';
-import type { AuditDeps, AuditPlan } from './audit';
+import { chunkStep, prepare, reportStep } from './audit';
+import { cancelRequested, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
+import type { AuditPlan } from './audit';
+import type { JobDeps } from './lifecycle';
 import { loadInputs, openContext } from './inputs';
 import type { OpenContext } from './inputs';
 import { errorInfo, isFinished, isTransient, readRecord } from './record';
@@ -22,31 +24,52 @@ export const STEP_CONFIG: StepConfig = { retries: { limit: 5, delay: '5 seconds'
 /** Stay below the Workflows per-instance step limit (1024 when written), leaving room for prepare/report/fail. */
 export const MAX_WORKFLOW_CHUNKS = 1000;
 
-// One context per isolate: consecutive steps of a job usually land in the same isolate and skip the reload.
-let cached: { jobId: string; open: Promise<OpenContext> } | undefined;
-
-async function contextFor(plan: AuditPlan, deps: AuditDeps): Promise<OpenContext> {
-  if (cached?.jobId !== plan.jobId) {
-    const previous = cached?.open;
-    cached = {
-      jobId: plan.jobId,
-      open: (async () => {
-        (await previous?.catch(() => undefined))?.dispose();
-        const { inputs, model } = await loadInputs(deps.store, plan.request, plan.settings, deps.builtin);
-        model.dispose();
-        return openContext(inputs, plan.settings);
-      })(),
-    };
-    cached.open.catch(() => { cached = undefined; });
-  }
-  return cached.open;
+/**
+ * One engine context per isolate, of the job it last served: consecutive steps of a job usually land in the same
+ * isolate and skip reloading model and data. Opening another job's context first frees the previous one; a failed
+ * open is forgotten, so the step's retry opens it again.
+ */
+export function isolateCache<T extends { dispose(): void }>() {
+  let cached: { jobId: string; ctx: Promise<T> } | undefined;
+  return {
+    get(jobId: string, open: () => Promise<T>): Promise<T> {
+      if (cached?.jobId !== jobId) {
+        const previous = cached?.ctx;
+        const entry = {
+          jobId,
+          ctx: (async () => {
+            (await previous?.catch(() => undefined))?.dispose();
+            return open();
+          })(),
+        };
+        cached = entry;
+        entry.ctx.catch(() => { if (cached === entry) cached = undefined; });
+      }
+      return cached.ctx;
+    },
+    /** Frees the job's context now (before the next steps load something else). */
+    async release(jobId: string): Promise<void> {
+      if (cached?.jobId !== jobId) return;
+      const ctx = cached.ctx;
+      cached = undefined;
+      (await ctx.catch(() => undefined))?.dispose();
+    },
+  };
 }
+
+const contexts = isolateCache<OpenContext>();
+
+const contextFor = (plan: AuditPlan, deps: JobDeps): Promise<OpenContext> => contexts.get(plan.jobId, async () => {
+  const { inputs, model } = await loadInputs(deps.store, plan.request, plan.settings, deps.builtin);
+  model.dispose();
+  return openContext(inputs, plan.settings);
+});
 
 /**
  * Runs `f` unless the job was canceled; null means "stop the workflow" (canceled, or failed: a non-transient
  * failure marks the job failed here, so the Workflow does not retry it). Transient failures are rethrown.
  */
-export async function guarded<T>(jobId: string, deps: AuditDeps, f: () => Promise<T>): Promise<T | null> {
+export async function guarded<T>(jobId: string, deps: JobDeps, f: () => Promise<T>): Promise<T | null> {
   try {
     if (await cancelRequested(deps.store, jobId)) {
       await markCanceled(deps.store, jobId);
@@ -71,7 +94,7 @@ export interface AuditWorkflowOptions {
 }
 
 /** prepare -> one step per chunk (in plan order) -> report. Each step is idempotent; the Workflow replays finished ones from its log. */
-export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => Promise<AuditDeps>, o: AuditWorkflowOptions = {}): Promise<'done' | 'stopped' | 'failed'> {
+export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => Promise<JobDeps>, o: AuditWorkflowOptions = {}): Promise<'done' | 'stopped' | 'failed'> {
   const now = o.now ?? (() => new Date());
   const p = o.prefix ?? '';
   try {

@@ -11,8 +11,8 @@ import { S3Store } from '../storage/s3';
 import { s3ConfigFromEnv } from '../storage/config';
 import { StorageError } from '../storage/store';
 import type { Store } from '../storage/store';
-import type { AuditDeps } from './audit';
-import { requestCancel } from './audit';
+import type { JobDeps } from './lifecycle';
+import { requestCancel } from './lifecycle';
 import { runAuditWorkflow } from './workflow-run';
 import { runRetrainWorkflow } from './workflow-retrain';
 import type { JobDriver, JobKind } from './types';
@@ -33,7 +33,7 @@ export interface AuditWorkflowEnv {
 export interface AuditParams { jobId: string; kind?: JobKind }
 
 /** Store, key and chunk memory from the Worker's environment; the built-in MNIST comes from the bucket (`npm run seed`). */
-export async function workerDeps(env: AuditWorkflowEnv): Promise<AuditDeps> {
+export async function workerDeps(env: AuditWorkflowEnv): Promise<JobDeps> {
   const config = s3ConfigFromEnv(env as Record<string, string | undefined>);
   if (!config) throw new StorageError('invalid_config', 'expected S3_* variables on Workers, got none (there is no embedded store)');
   const signingKey = await importPrivateKey(JSON.parse(env.SIGNING_KEY) as PrivateJwk);
@@ -43,7 +43,7 @@ export async function workerDeps(env: AuditWorkflowEnv): Promise<AuditDeps> {
 }
 
 export class AuditWorkflow extends WorkflowEntrypoint<AuditWorkflowEnv, AuditParams> {
-  private deps?: Promise<AuditDeps>;
+  private deps?: Promise<JobDeps>;
 
   override async run(event: Readonly<WorkflowEvent<AuditParams>>, step: WorkflowStep): Promise<string> {
     const deps = () => {

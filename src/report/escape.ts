@@ -2,4 +2,4 @@
 export const escapeHtml = (v: unknown): string =>
   String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
-export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+export { pct } from '../engine/format';

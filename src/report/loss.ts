@@ -1,5 +1,5 @@
 // The retraining loss curve as inline SVG: loss and its parts against the training step, one polyline each.
-// The live page (src/ui/retrain-assets.ts) draws the same chart in the browser with the same geometry.
+// The live page (src/ui/client/retrain.ts) draws the same chart in the browser with these scales and parts.
 import type { LossPoint } from '../jobs/types';
 import { escapeHtml } from './escape';
 

@@ -1,8 +1,8 @@
-// RFC 9457 problem details: the one error type routes throw, and the one mapping of every error to HTTP.
+// RFC 9457 problem details: the one error type routes throw, and every error rendered as one (statuses: CATEGORIES).
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { EngineError } from '../engine/errors';
+import { CATEGORIES, ClassifiedError, EngineError } from '../engine/errors';
 import { StorageError } from '../storage/store';
 
 export const PROBLEM_TYPE_BASE = 'https://qaudit.dev/problems/';
@@ -39,28 +39,18 @@ export class ProblemError extends Error {
   }
 }
 
-const ENGINE_STATUS: Record<string, ContentfulStatusCode> = {
-  invalid_model: 422, unsupported_layer: 422, unsupported_dtype: 422, invalid_data: 422,
-  invalid_argument: 400, limit_exceeded: 422, engine_failure: 500,
-};
-const STORAGE_STATUS: Record<string, ContentfulStatusCode> = {
-  not_found: 404, conflict: 409, unavailable: 503, invalid_key: 400, invalid_argument: 400,
-};
-
 /** Any thrown value as a ProblemError; unknown errors become a bare 500 (details go to the log only). */
 export function toProblem(err: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
-  if (err instanceof EngineError) {
-    const status = ENGINE_STATUS[err.code] ?? 500;
-    if (status === 500) return new ProblemError(500, 'internal', 'expected the engine to run, got an internal failure');
-    return new ProblemError(status, err.code, err.message, err.pointer);
-  }
-  if (err instanceof StorageError) {
-    const status = STORAGE_STATUS[err.code];
-    if (status === 503) return new ProblemError(503, 'storage_unavailable', 'expected the store to answer, got no answer; retry later', undefined, { 'retry-after': '5' });
-    if (status === 409) return new ProblemError(409, 'conflict', 'expected absent or identical content at this id, got different content');
-    if (status) return new ProblemError(status, err.code, err.message);
-    return new ProblemError(500, 'internal', 'expected the store to work, got an internal failure');
+  if (err instanceof ClassifiedError) {
+    const { status } = CATEGORIES[err.category];
+    const what = err instanceof StorageError ? 'the store' : 'the engine';
+    switch (err.category) {
+      case 'internal': return new ProblemError(500, 'internal', `expected ${what} to work, got an internal failure`);
+      case 'unavailable': return new ProblemError(503, 'storage_unavailable', `expected ${what} to answer, got no answer; retry later`, undefined, { 'retry-after': '5' });
+      case 'conflict': return new ProblemError(409, 'conflict', 'expected absent or identical content at this id, got different content');
+      default: return new ProblemError(status, err.code, err.message, err instanceof EngineError ? err.pointer : undefined);
+    }
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
@@ -73,6 +63,11 @@ export function toProblem(err: unknown): ProblemError {
 }
 
 export function problemResponse(c: Context, p: ProblemError): Response {
+  return problemAt(new URL(c.req.url).pathname, p);
+}
+
+/** The problem+json response of `p` for a request to `path` (also the Worker entry's answer when the app cannot start). */
+export function problemAt(path: string, p: ProblemError): Response {
   const body: Problem = {
     type: PROBLEM_TYPE_BASE + p.code,
     title: TITLES[p.status] ?? 'Error',
@@ -80,7 +75,7 @@ export function problemResponse(c: Context, p: ProblemError): Response {
     detail: p.message,
     code: p.code,
     ...(p.field ? { field: p.field } : {}),
-    instance: new URL(c.req.url).pathname,
+    instance: path,
   };
   return new Response(JSON.stringify(body), {
     status: p.status,

@@ -1,6 +1,6 @@
 // /v1/retrain-jobs: start (202), status with progress and loss curve, paginated list, cancel.
 import { createRoute, z } from '@hono/zod-openapi';
-import { requestCancel } from '../jobs/audit';
+import { requestCancel } from '../jobs/lifecycle';
 import { subApp, type ResolvedDeps } from './deps';
 import { listJobs, readJob, readUnfinishedJob } from './jobs';
 import { RetrainBodySchema, presentRetrain, startRetrain } from './retrain-start';

@@ -1,6 +1,8 @@
 // The storage interface every backend implements, its typed error, and the key shape it accepts.
 
-/** Codes the HTTP layer maps: not_found 404, conflict 409, unavailable 503, invalid_key/invalid_argument 400, the rest 500. */
+import { ClassifiedError } from '../engine/errors';
+import type { ErrorCategory, ErrorJSON } from '../engine/errors';
+
 export type StorageErrorCode =
   | 'not_found'
   | 'conflict'
@@ -11,10 +13,14 @@ export type StorageErrorCode =
   | 'invalid_config'
   | 'storage_failure';
 
-export class StorageError extends Error {
+/** forbidden, invalid_config and storage_failure are the service's own misconfiguration or fault, not the caller's. */
+export const STORAGE_CATEGORIES: Record<StorageErrorCode, ErrorCategory> = {
+  not_found: 'not_found', conflict: 'conflict', unavailable: 'unavailable', invalid_key: 'bad_request',
+  invalid_argument: 'bad_request', forbidden: 'internal', invalid_config: 'internal', storage_failure: 'internal',
+};
+
+export class StorageError extends ClassifiedError {
   override readonly name = 'StorageError';
-  /** True when the same call may succeed later (network failure, 5xx, throttling). */
-  readonly retryable: boolean;
   constructor(
     readonly code: StorageErrorCode,
     message: string,
@@ -22,7 +28,18 @@ export class StorageError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.retryable = code === 'unavailable';
+  }
+
+  get category(): ErrorCategory {
+    return STORAGE_CATEGORIES[this.code] ?? 'internal';
+  }
+
+  override toJSON(): ErrorJSON {
+    return { ...super.toJSON(), ...(this.key === undefined ? {} : { pointer: this.key }) };
+  }
+
+  static fromJSON(j: Pick<ErrorJSON, 'code' | 'message' | 'pointer'>): StorageError {
+    return new StorageError(j.code as StorageErrorCode, j.message, j.pointer);
   }
 }
 
@@ -70,6 +87,18 @@ export interface Store {
   /** Deleting a missing key is not an error (S3 semantics). */
   delete(key: string): Promise<void>;
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
+}
+
+/** Every key under `prefix`, in ascending byte order, across all pages of the listing. */
+export async function listAll(store: Store, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.list(prefix, { cursor });
+    out.push(...page.keys);
+    cursor = page.cursor;
+  } while (cursor);
+  return out;
 }
 
 const KEY_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.=-]*$/;

@@ -1,13 +1,18 @@
 // The web front end's audit pages (upload form, audit progress) as static HTML; all behaviour lives in /ui/app.js.
-export const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+// Pages are hono `html` templates: every interpolated string is escaped, fragments made by `html` are not.
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
 
-export function shell(title: string, body: string, page: string): string {
-  return `<!doctype html>
+/** A fragment of a page (these templates interpolate strings, numbers and fragments, never a promise). */
+export type Fragment = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+export function shell(title: string, body: Fragment, page: string): string {
+  return (html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} · qaudit</title>
+<title>${title} · qaudit</title>
 <link rel="stylesheet" href="/ui/app.css">
 <script type="module" src="/ui/app.js"></script>
 </head>
@@ -17,7 +22,7 @@ export function shell(title: string, body: string, page: string): string {
 ${body}
 </main>
 </body>
-</html>`;
+</html>` as HtmlEscapedString).toString();
 }
 
 export const ATTACKS: [string, string][] = [
@@ -25,12 +30,13 @@ export const ATTACKS: [string, string][] = [
 ];
 const BITS = [8, 6, 4, 3, 2, 1];
 
-export const checkboxes = (name: string, items: [string, string][]) => items
-  .map(([v, label]) => `<label class="check"><input type="checkbox" name="${name}" value="${v}"> ${escape(label)}</label>`).join('\n');
+export const checkboxes = (name: string, items: [string, string][]): Fragment[] => items
+  .map(([v, label]) => html`<label class="check"><input type="checkbox" name="${name}" value="${v}"> ${label}</label>
+`);
 
 /** GET /: choose model, data, settings (presets fill the fields) and submit. */
 export function uploadPage(): string {
-  return shell('New audit', `<h1>New robustness audit</h1>
+  return shell('New audit', html`<h1>New robustness audit</h1>
 <form id="audit-form" novalidate>
 <fieldset>
 <legend>Model</legend>
@@ -81,20 +87,20 @@ ${formEnd('Start audit', 'Recent audits in this browser')}`, 'upload');
 }
 
 /** The end of a job form: the API-key field, the submit button, a live status line, and this browser's recent jobs. */
-export const formEnd = (submit: string, recent: string) => `<details>
+export const formEnd = (submit: string, recent: string): Fragment => html`<details>
 <summary>API key (only when the server requires one)</summary>
 <label for="api-key">API key</label>
 <input id="api-key" name="apiKey" type="password" autocomplete="off">
 </details>
-<button type="submit" id="submit">${escape(submit)}</button>
+<button type="submit" id="submit">${submit}</button>
 <p id="form-status" role="status" aria-live="polite"></p>
 </form>
-<section aria-labelledby="recent-h"><h2 id="recent-h">${escape(recent)}</h2><ul id="recent"></ul></section>`;
+<section aria-labelledby="recent-h"><h2 id="recent-h">${recent}</h2><ul id="recent"></ul></section>`;
 
 /** GET /audits/{id}: a progress bar that app.js keeps current by polling the API. */
 export function progressPage(id: string): string {
-  return shell(`Audit ${id.slice(0, 8)}`, `<h1>Audit <code>${escape(id)}</code></h1>
-<section id="audit" data-audit="${escape(id)}">
+  return shell(`Audit ${id.slice(0, 8)}`, html`<h1>Audit <code>${id}</code></h1>
+<section id="audit" data-audit="${id}">
 <p id="status-line" aria-live="polite">Loading…</p>
 <div class="bar" id="bar" role="progressbar" aria-labelledby="bar-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0">
 <div class="fill" id="bar-fill"></div>
@@ -106,8 +112,8 @@ export function progressPage(id: string): string {
 <dt>Estimated time left</dt><dd id="eta">–</dd>
 </dl>
 <p id="error" class="error" role="alert" hidden></p>
-<p id="done" hidden><a id="report-link" href="/v1/audits/${escape(id)}/report.html">Open the report</a>
-· <a href="/v1/audits/${escape(id)}/report">JSON</a> · <a href="/v1/audits/${escape(id)}/report.junit.xml">JUnit</a></p>
+<p id="done" hidden><a id="report-link" href="/v1/audits/${id}/report.html">Open the report</a>
+· <a href="/v1/audits/${id}/report">JSON</a> · <a href="/v1/audits/${id}/report.junit.xml">JUnit</a></p>
 </section>
 <p><a href="/">Start another audit</a></p>`, 'progress');
 }

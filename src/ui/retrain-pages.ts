@@ -1,16 +1,18 @@
 // The web front end's retraining pages (form, live job page) as static HTML; all behaviour lives in /ui/app.js.
-import { ATTACKS, checkboxes, escape, formEnd, shell } from './pages';
+import { html } from 'hono/html';
+import { ATTACKS, checkboxes, formEnd, shell } from './pages';
+import type { Fragment } from './pages';
 
 const METHODS: [string, string][] = [
   ['boundary', 'Boundary retraining (recommended)'], ['qat', 'Quantization-aware training (cross-entropy only)'],
   ['pgd-at', 'Adversarial training of the quantized model (PGD)'], ['at-then-quantize', 'Adversarial training, then quantization'],
   ['none', 'None: plain quantization (a baseline)'],
 ];
-const options = (items: [string, string][], selected: string) =>
-  items.map(([v, l]) => `<option value="${v}"${v === selected ? ' selected' : ''}>${escape(l)}</option>`).join('');
+const options = (items: [string, string][], selected: string): Fragment[] =>
+  items.map(([v, l]) => html`<option value="${v}"${v === selected ? html` selected` : ''}>${l}</option>`);
 
 /** A "built-in MNIST or my own file (.npz or zip of images)" choice: radios named `name`, a file input `${name}-file`. */
-const dataChoice = (name: string, legend: string, builtin: string) => `<fieldset>
+const dataChoice = (name: string, legend: string, builtin: string): Fragment => html`<fieldset>
 <legend>${legend}</legend>
 <label class="check"><input type="radio" name="${name}" value="mnist" checked> ${builtin}</label>
 <label class="check"><input type="radio" name="${name}" value="npz"> My own file: an <code>.npz</code> or a zip of images</label>
@@ -20,7 +22,7 @@ const dataChoice = (name: string, legend: string, builtin: string) => `<fieldset
 
 /** GET /retrain: a float model, method, bit width, budget (presets fill it), and the closing audit's settings. */
 export function retrainFormPage(): string {
-  return shell('Retrain', `<h1>Retrain a model for quantization</h1>
+  return shell('Retrain', html`<h1>Retrain a model for quantization</h1>
 <p>Trains a <em>k</em>-bit copy of a float model, then audits the original and the repaired model with the same attacks.</p>
 <form id="retrain-form" novalidate>
 <fieldset>
@@ -71,11 +73,10 @@ const PHASES: [string, string][] = [['queued', 'Queued'], ['training', 'Training
 
 /** GET /retrain-jobs/{id}: phase, progress bar, a loss curve that grows as steps finish, and the results when done. */
 export function retrainJobPage(id: string): string {
-  const e = escape(id);
-  return shell(`Retraining ${id.slice(0, 8)}`, `<h1>Retraining job <code>${e}</code></h1>
-<section id="job" data-job="${e}">
+  return shell(`Retraining ${id.slice(0, 8)}`, html`<h1>Retraining job <code>${id}</code></h1>
+<section id="job" data-job="${id}">
 <p id="status-line" aria-live="polite">Loading…</p>
-<ol class="phases" aria-label="Phases">${PHASES.map(([p, l]) => `<li data-phase="${p}">${l}</li>`).join('')}</ol>
+<ol class="phases" aria-label="Phases">${PHASES.map(([p, l]) => html`<li data-phase="${p}">${l}</li>`)}</ol>
 <div class="bar" id="bar" role="progressbar" aria-labelledby="bar-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0">
 <div class="fill" id="bar-fill"></div>
 </div>
@@ -93,12 +94,12 @@ export function retrainJobPage(id: string): string {
 <figcaption>Training loss per step (means over the step's mini-batches).<ul class="legend" id="loss-legend"></ul></figcaption>
 </figure>
 <p id="audits" hidden>Audits: <a id="before-link" href="#">before</a> · <a id="after-link" href="#">after</a></p>
-<p id="model" hidden>Repaired model: <a id="model-zip" href="/v1/retrain-jobs/${e}/model" download="repaired-model.zip">zip</a>
-(or <a id="model-json" href="/v1/retrain-jobs/${e}/model/model.json">model.json</a> and <a id="weights-link" href="/v1/retrain-jobs/${e}/model/weights.bin" download="weights.bin">weights.bin</a>)</p>
+<p id="model" hidden>Repaired model: <a id="model-zip" href="/v1/retrain-jobs/${id}/model" download="repaired-model.zip">zip</a>
+(or <a id="model-json" href="/v1/retrain-jobs/${id}/model/model.json">model.json</a> and <a id="weights-link" href="/v1/retrain-jobs/${id}/model/weights.bin" download="weights.bin">weights.bin</a>)</p>
 <div id="done" hidden>
 <h2>Results</h2>
 <ul>
-<li><a id="report-link" href="/v1/retrain-jobs/${e}/report.html">Open the retraining report</a> (<a id="report-json" href="/v1/retrain-jobs/${e}/report">JSON</a>)</li>
+<li><a id="report-link" href="/v1/retrain-jobs/${id}/report.html">Open the retraining report</a> (<a id="report-json" href="/v1/retrain-jobs/${id}/report">JSON</a>)</li>
 <li><a id="before-report" href="#">Before audit report</a> · <a id="after-report" href="#">After audit report</a></li>
 </ul>
 </div>

@@ -20,7 +20,7 @@ import { loadWasm } from '../wasm';
 import { WORKER_PATH, ensureBuilt } from './_build';
 import { teacherData, tinyModel } from './_fixture';
 import { referenceRun } from './_retrain';
-import { cancelRequested } from '../../src/jobs/audit';
+import { cancelRequested } from '../../src/jobs/lifecycle';
 import { updateRecord } from '../../src/jobs/record';
 import { childAuditIds } from '../../src/jobs/retrain';
 

@@ -7,8 +7,9 @@ import type { SigningKey } from '../../src/attest';
 import { keys, isChunkId } from '../../src/storage/keys';
 import { MemoryStore } from '../../src/storage/memory';
 import { StorageError } from '../../src/storage/store';
-import { chunkKey, chunkStep, prepare, requestCancel, stepId } from '../../src/jobs/audit';
-import type { AuditDeps } from '../../src/jobs/audit';
+import { chunkKey, chunkStep, prepare, stepId } from '../../src/jobs/audit';
+import { requestCancel } from '../../src/jobs/lifecycle';
+import type { JobDeps } from '../../src/jobs/lifecycle';
 import { InlineExecutor } from '../../src/jobs/executor';
 import type { ModelBytes } from '../../src/jobs/inputs';
 import { openContext } from '../../src/jobs/inputs';
@@ -47,7 +48,7 @@ describe('audit steps', () => {
     data = teacherData(model);
     key = await generateSigningKey();
   });
-  const deps = (store: MemoryStore): AuditDeps => ({ store, signingKey: key });
+  const deps = (store: MemoryStore): JobDeps => ({ store, signingKey: key });
 
   it('names every chunk step with a valid, distinct storage key', async () => {
     const store = new MemoryStore();

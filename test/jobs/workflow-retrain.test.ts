@@ -5,7 +5,7 @@ import { generateSigningKey, sha256Hex } from '../../src/attest';
 import { initEngine } from '../../src/engine/backend';
 import { datasetToNpz } from '../../src/engine/data/dataset';
 import { resolveRetrainConfig } from '../../src/engine/train';
-import { requestCancel } from '../../src/jobs/audit';
+import { requestCancel } from '../../src/jobs/lifecycle';
 import { newJobRecord, readRecord, writeRecord } from '../../src/jobs/record';
 import { putModel } from '../../src/jobs/runner.node';
 import type { RetrainRequest } from '../../src/jobs/types';

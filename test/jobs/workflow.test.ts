@@ -7,7 +7,7 @@ import type { SigningKey } from '../../src/attest';
 import { keys } from '../../src/storage/keys';
 import { MemoryStore } from '../../src/storage/memory';
 import { StorageError } from '../../src/storage/store';
-import { requestCancel } from '../../src/jobs/audit';
+import { requestCancel } from '../../src/jobs/lifecycle';
 import type { ModelBytes } from '../../src/jobs/inputs';
 import { readRecord } from '../../src/jobs/record';
 import { runAuditLocally } from '../../src/jobs/runner.node';

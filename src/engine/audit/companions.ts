@@ -1,6 +1,6 @@
 // Output-level companions of the two losses (METHOD.md): prediction flip rate float vs quantized, relative
 // logit error (mean, p95), adversarial amplification, and per-layer weight error and spectral norm.
-import type { Merged } from './merge';
+import type { Merged } from './merged';
 import type { Companions } from './report';
 import { clfKey } from './results';
 

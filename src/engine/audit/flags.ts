@@ -1,8 +1,9 @@
 // Sanity flags: warn when an evaluation looks broken (Carlini et al. 2019, "On Evaluating Adversarial
 // Robustness", section 5 checklist). Thresholds are named constants, documented in docs/report.md.
-import type { Merged } from './merge';
+import type { Merged } from './merged';
 import type { Flag, Row } from './report';
 import { BLACK_BOX, WHITE_BOX } from './settings';
+import { pct } from '../format';
 
 export const FLAG_LIMITS = {
   /** Accuracy may rise with epsilon by at most this much (random starts make small rises possible). */
@@ -25,7 +26,6 @@ type Where = Pick<Flag, 'variant' | 'defense' | 'adaptive' | 'attack' | 'epsilon
 
 /** Plain attacks through a defense are expected to be masked; their flags are warnings, elsewhere errors. */
 const masked = (w: { defense?: string; adaptive?: boolean }) => w.defense !== undefined && w.defense !== 'none' && !w.adaptive;
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const groupKey = (r: Row) => `${r.variant}|${r.defense}|${r.adaptive}`;
 
 export function sanityFlags(m: Merged, rows: Row[]): Flag[] {

@@ -5,37 +5,19 @@ import type { ModelSummary } from '../model/types';
 import { exampleSource, guardTag, planGuards, planVariants, transferSource } from './plan';
 import type { AttackChunk, Chunk, PlanInput } from './plan';
 import { clfKey } from './results';
-import type { AttackResult, ChunkResult, CleanResult, LayersResult, SanityResult, TransferResult } from './results';
+import type { AttackResult, ChunkResult, CleanResult, TransferResult } from './results';
 import { QAUDIT_VERSION, REPORT_SCHEMA_VERSION } from './report';
 import type { CleanRow, Report, Row, WorstCase } from './report';
 import type { AuditSettings } from './settings';
 import { companions } from './companions';
 import { criteria, headline } from './criteria';
 import { sanityFlags } from './flags';
+import type { Merged, Series } from './merged';
 
 export interface DataInfo {
   name: string;
   /** Samples in the data set (the audit evaluates the first min(limit, total)). */
   total: number;
-}
-
-/** Per-sample series of one row, in sample order. */
-export interface Series {
-  row: Omit<Row, 'accuracy' | 'samples' | 'correct'>;
-  correct: number[];
-}
-
-/** Everything merged, per sample; the report's tables are functions of this. */
-export interface Merged {
-  settings: AuditSettings;
-  reference: string;
-  variants: string[];
-  n: number;
-  clean: CleanResult;
-  series: Series[];
-  attacks: { chunk: AttackChunk; result: AttackResult }[];
-  sanity: { chunk: Extract<Chunk, { kind: 'sanity' }>; result: SanityResult }[];
-  layers: LayersResult;
 }
 
 export function mergeReport(settings: AuditSettings, summary: ModelSummary, chunks: Chunk[], results: ChunkResult[], data: DataInfo, opts: { surrogate?: boolean } = {}): Report {

@@ -1,8 +1,9 @@
-// Pooling gradients as one JS loop straight over the wasm heap. The tensor-op forms in pool.ts take ~12 tfjs
+// Pooling gradients as one JS loop straight over the wasm heap. The tensor-op forms in pool-grad.ts take ~12 tfjs
 // kernels per gradient (each a heap allocation plus a call, ~50-500 us at the audit's micro-batch of 16 on a
 // shared machine); one pass over the window elements costs a few tens of us (docs/performance.md).
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, NamedTensorMap, Tensor4D, TensorInfo } from '@tensorflow/tfjs-core';
+import { geometry } from './pool-info';
 
 /** The parts of tfjs-backend-wasm's BackendWasm that these kernels use (package internals; tfjs is pinned). */
 interface HeapBackend {
@@ -19,13 +20,6 @@ const isHeapBackend = (b: unknown): b is HeapBackend => {
 /** Whether the current backend keeps float tensors on a wasm heap these kernels can read and write. */
 export function onWasmHeap(): boolean {
   return tf.getBackend() === 'wasm' && isHeapBackend(tf.backend());
-}
-
-type PoolInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
-
-function geometry(xShape: number[], attrs: NamedAttrMap): PoolInfo {
-  const [filter, strides, pad] = [attrs.filterSize, attrs.strides, attrs.pad] as [[number, number], [number, number], 'valid' | 'same'];
-  return tf.backend_util.computePool2DInfo(xShape as [number, number, number, number], filter, strides, 1, pad);
 }
 
 /** A zeroed x-shaped output and the heap with float indices of `inputs` and the output (after the allocation, which may grow the heap). */

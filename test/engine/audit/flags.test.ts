@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../../src/engine/audit';
 import type { Row } from '../../../src/engine/audit';
 import { blackBoxFlags, epsilonFlags, maskingFlags, pgdFlags, probabilityFlags, probeFlags } from '../../../src/engine/audit/flags';
-import type { Merged } from '../../../src/engine/audit/merge';
+import type { Merged } from '../../../src/engine/audit/merged';
 import { row } from './fixtures';
 
 /** Healthy rows: accuracy falls with epsilon, PGD <= FGSM, black-box weaker than white-box. */

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadWasm } from '../../wasm';
 import { initEngine } from '../../../src/engine/backend';
 import { onWasmHeap } from '../../../src/engine/ops/heap';
-import { avgPoolGrad, avgPoolGradOps, maxPoolGrad, maxPoolGradOps } from '../../../src/engine/ops/pool';
+import { avgPoolGrad, avgPoolGradOps, maxPoolGrad, maxPoolGradOps } from '../../../src/engine/ops/pool-grad';
 import { data, relError } from './reference';
 
 type Shape4 = [number, number, number, number];

@@ -1,0 +1,4 @@
+// Numbers as people read them in flags, reports and the command line.
+
+/** A fraction as a percentage with one decimal: 0.9234 -> "92.3%". */
+export const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
