@@ -1,6 +1,8 @@
 // The front end's stylesheet and script, served from /ui/ so the pages run under a CSP without 'unsafe-inline'.
 // The script is plain ES2020 in a string: no build step, and it must not contain backticks.
 import { RETRAIN_JS } from './retrain-script';
+import { DEFAULT_ATTACKS, DEFAULT_BITS } from '../engine/audit/settings';
+import { SQUARE_DEFAULTS } from '../engine/attacks/square';
 
 export const APP_CSS = `
 *,*::before,*::after{box-sizing:border-box}
@@ -44,13 +46,19 @@ header nav{display:flex;gap:1rem}header nav a{color:#fff}
 @media (prefers-reduced-motion:reduce){.fill{transition:none}}
 `;
 
-export const APP_JS = String.raw`
-// qaudit front end: the upload form (presets, uploads, submit) and the audit page (polls progress every second).
+/** The form presets; budgets left empty take the engine's defaults, "thorough" reads its own from the attacks. */
 const PRESETS = {
   quick: { attacks: ['fgsm', 'pgd'], norm: 'linf', epsilons: '0.1, 0.3', bits: ['2'], defense: 'none', steps: '5', queries: '100', limit: '16' },
-  standard: { attacks: ['fgsm', 'pgd', 'apgd', 'square'], norm: 'linf', epsilons: '0.1, 0.3', bits: ['8', '4', '2'], defense: 'none', steps: '', queries: '1000', limit: '100' },
-  thorough: { attacks: ['fgsm', 'pgd', 'apgd', 'square', 'transfer'], norm: 'linf', epsilons: '0.03, 0.1, 0.2, 0.3', bits: ['8', '4', '3', '2'], defense: 'none', steps: '', queries: '5000', limit: '1000' },
+  standard: { attacks: [...DEFAULT_ATTACKS], norm: 'linf', epsilons: '0.1, 0.3', bits: DEFAULT_BITS.map(String), defense: 'none', steps: '', queries: '', limit: '100' },
+  thorough: {
+    attacks: [...DEFAULT_ATTACKS, 'apgd-dlr', 'apgd-t', 'diva'], norm: 'linf', epsilons: '0.03, 0.1, 0.2, 0.3', bits: DEFAULT_BITS.map(String),
+    defense: 'none', steps: '', queries: String(SQUARE_DEFAULTS.queriesThorough), limit: '1000',
+  },
 };
+
+export const APP_JS = String.raw`
+// qaudit front end: the upload form (presets, uploads, submit) and the audit page (polls progress every second).
+const PRESETS = ${JSON.stringify(PRESETS)};
 const $ = (id) => document.getElementById(id);
 const RECENT = 'qaudit.recent';
 
