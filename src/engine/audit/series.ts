@@ -10,9 +10,8 @@ import type { Row, WorstCase } from './report';
 import type { AuditSettings } from './settings';
 import { expect } from '../errors';
 import { HSJ_DEFAULTS } from '../attacks/hsj';
-import { SQUARE_DEFAULTS } from '../attacks/square';
 
-/** Per-sample series of one row, in sample order; `extra` carries the row's DIVA and HopSkipJump numbers. */
+/** Per-sample series of one row, in sample order (the row carries DIVA's and HopSkipJump's own numbers). */
 export interface Series {
   row: Omit<Row, 'accuracy' | 'samples' | 'correct'>;
   correct: number[];
@@ -87,7 +86,8 @@ function extras(s: AuditSettings, parts: AttackResult[], labels: number[]): Pick
   }
   if (parts.every((p) => p.queries)) {
     const q = parts.flatMap((p) => p.queries!);
-    const budget = s.queries ?? (s.attacks.includes('hsj') ? HSJ_DEFAULTS.queries : SQUARE_DEFAULTS.queries);
+    // Only HopSkipJump reports queries per sample (Square's budget is a setting, its use is not recorded).
+    const budget = s.queries ?? HSJ_DEFAULTS.queries;
     out.queries = { budget, mean: q.reduce((a, b) => a + b, 0) / q.length, median: median(q), max: Math.max(...q) };
   }
   return out;
