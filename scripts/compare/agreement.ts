@@ -43,6 +43,7 @@ const table = ALL.filter(([a, norm]) => !only || only.includes(`${a}:${norm}`));
 
 function spec(name: AttackName, norm: Norm): AttackSpec {
   if (name === 'square') return { name, queries: settings.squareQueries + 2 };
+  if (name === 'apgd-t') return { name, steps: settings.apgdSteps, targets: 9 };
   if (name.startsWith('apgd')) return { name, steps: settings.apgdSteps };
   return { name, steps: settings.steps, stepSize: norm === 'linf' ? settings.stepSize : undefined };
 }
@@ -86,6 +87,8 @@ for (const [attack, norm, eps] of table) {
   seconds.set(`${attack}|${norm}`, (Date.now() - t0) / 1000);
   console.log(`engine ${attack} ${norm}: ${seconds.get(`${attack}|${norm}`)} s`);
 }
+// Printed before the PyTorch side runs, so a failure there does not lose the engine's numbers.
+for (const [k, v] of engine) console.log(`engine ${k} ${v}`);
 const env = { ...process.env, PYTHONPATH: [process.env.TORCHATTACKS_PATH, process.env.PYTHONPATH].filter(Boolean).join(':') };
 const py = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'pytorch_side.py'), join(dir, 'inputs.npz'), join(dir, 'settings.json'), join(dir, 'out.json')], { env, stdio: 'inherit' });
 if (py.status !== 0) {
