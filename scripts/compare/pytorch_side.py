@@ -1,8 +1,12 @@
 """PyTorch + torchattacks side of the agreement check (scripts/compare/agreement.ts runs it).
 
 Reads inputs.npz (x NHWC float32 in [0,1], y int labels, the model's weights under their tfjs names with '/'
-replaced by '__'), rebuilds the same LeNet-style CNN in PyTorch, attacks it with torchattacks' FGSM and PGD, and
-writes the accuracies as JSON. Usage: python3 pytorch_side.py inputs.npz settings.json out.json
+replaced by '__'), rebuilds the same LeNet-style CNN in PyTorch, runs each row of settings.json (attack, norm,
+epsilon) with torchattacks and writes the accuracies as JSON. A sample counts as correct only if it is classified
+correctly on the clean input and after the attack (AutoAttack / RobustBench), as in qaudit's reports.
+CW is torchattacks' PGD loop with the Carlini-Wagner margin loss of Madry et al.'s MNIST challenge (kappa 50):
+torchattacks' own CW is the L2 minimum-norm optimisation, a different attack.
+Usage: python3 pytorch_side.py inputs.npz settings.json out.json
 """
 import json
 import sys
@@ -42,33 +46,72 @@ class Net(nn.Module):
         return self.d2(torch.relu(self.d1(x)))
 
 
-def accuracy(model, x, y, batch=500):
-    with torch.no_grad():
-        return sum((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum().item() for i in range(0, len(y), batch)) / len(y)
+class PGDCW(torchattacks.PGD):
+    """torchattacks' PGD loop (L-inf, random start) ascending -max(z_y - max_{j!=y} z_j, -kappa)."""
+
+    def forward(self, images, labels):
+        images = images.clone().detach()
+        adv = torch.clamp(images + torch.empty_like(images).uniform_(-self.eps, self.eps), 0, 1).detach()
+        onehot = torch.nn.functional.one_hot(labels, 10).float()
+        for _ in range(self.steps):
+            adv.requires_grad = True
+            z = self.get_logits(adv)
+            zy = (z * onehot).sum(1)
+            other = (z - 1e30 * onehot).max(1)[0]
+            cost = -torch.relu(zy - other + 50.0).sum()
+            grad = torch.autograd.grad(cost, adv)[0]
+            adv = adv.detach() + self.alpha * grad.sign()
+            adv = torch.clamp(images + torch.clamp(adv - images, -self.eps, self.eps), 0, 1).detach()
+        return adv
 
 
-def attacked_accuracy(model, attack, x, y, batch=500):
+def make(model, row, s):
+    a, eps = row['attack'], row['eps']
+    norm = 'Linf' if row['norm'] == 'linf' else 'L2'
+    if a == 'fgsm':
+        return torchattacks.FGSM(model, eps=eps)
+    if a == 'pgd':
+        if norm == 'Linf':
+            return torchattacks.PGD(model, eps=eps, alpha=s['stepSize'], steps=s['steps'], random_start=True)
+        return torchattacks.PGDL2(model, eps=eps, alpha=eps / 4, steps=s['steps'], random_start=True)
+    if a == 'cw':
+        return PGDCW(model, eps=eps, alpha=s['stepSize'], steps=s['steps'], random_start=True)
+    if a in ('apgd', 'apgd-dlr'):
+        return torchattacks.APGD(model, norm=norm, eps=eps, steps=s['apgdSteps'], n_restarts=1, seed=0, loss='ce' if a == 'apgd' else 'dlr')
+    if a == 'apgd-t':
+        return torchattacks.APGDT(model, norm=norm, eps=eps, steps=s['apgdSteps'], n_restarts=1, seed=0, n_classes=10)
+    if a == 'square':
+        return torchattacks.Square(model, norm=norm, eps=eps, n_queries=s['squareQueries'], p_init=0.8, loss='margin', seed=0)
+    raise ValueError(a)
+
+
+def robust(model, attack, x, y, batch=500):
     correct = 0
     for i in range(0, len(y), batch):
-        adv = attack(x[i:i + batch], y[i:i + batch])
+        xb, yb = x[i:i + batch], y[i:i + batch]
         with torch.no_grad():
-            correct += (model(adv).argmax(1) == y[i:i + batch]).sum().item()
+            ok = model(xb).argmax(1) == yb
+        adv = attack(xb, yb)
+        with torch.no_grad():
+            correct += (ok & (model(adv).argmax(1) == yb)).sum().item()
     return correct / len(y)
 
 
 def main():
     data = np.load(sys.argv[1])
-    settings = json.load(open(sys.argv[2]))
-    torch.manual_seed(settings['seed'])
-    torch.set_num_threads(settings.get('threads', 1))
+    s = json.load(open(sys.argv[2]))
+    torch.manual_seed(s['seed'])
+    torch.set_num_threads(s.get('threads', 1))
     model = Net({k: data[k] for k in data.files}).eval()
     x = torch.from_numpy(data['x']).permute(0, 3, 1, 2).contiguous()
     y = torch.from_numpy(data['y'].astype(np.int64))
-    out = {'clean': accuracy(model, x, y), 'fgsm': {}, 'pgd': {}, 'torch': torch.__version__, 'torchattacks': torchattacks.__version__}
-    for eps in settings['epsilons']:
-        out['fgsm'][str(eps)] = attacked_accuracy(model, torchattacks.FGSM(model, eps=eps), x, y)
-        pgd = torchattacks.PGD(model, eps=eps, alpha=settings['stepSize'], steps=settings['steps'], random_start=True)
-        out['pgd'][str(eps)] = attacked_accuracy(model, pgd, x, y)
+    with torch.no_grad():
+        clean = (model(x).argmax(1) == y).float().mean().item()
+    out = {'clean': clean, 'rows': {}, 'torch': torch.__version__, 'torchattacks': torchattacks.__version__}
+    for row in s['rows']:
+        key = f"{row['attack']}|{row['norm']}|{row['eps']}"
+        out['rows'][key] = robust(model, make(model, row, s), x, y)
+        print(key, out['rows'][key], flush=True)
     json.dump(out, open(sys.argv[3], 'w'), indent=1)
 
 

@@ -18,6 +18,7 @@ export const AUDIT_OPTIONS = {
   'step-size': { type: 'string' },
   restarts: { type: 'string' },
   queries: { type: 'string' },
+  temperature: { type: 'string' },
   defense: { type: 'string' },
   seed: { type: 'string' },
   'chunk-size': { type: 'string' },
@@ -39,7 +40,7 @@ export function parseAuditFlags(argv: string[]) {
 /** Settings field -> the flag a user typed, for error messages. */
 const FLAG_OF: Record<string, string> = {
   attacks: '--attacks', epsilons: '--eps', norm: '--norm', bits: '--bits', steps: '--steps', stepSize: '--step-size',
-  restarts: '--restarts', queries: '--queries', defense: '--defense', limit: '--limit', seed: '--seed', chunkSize: '--chunk-size',
+  restarts: '--restarts', queries: '--queries', temperature: '--temperature', defense: '--defense', limit: '--limit', seed: '--seed', chunkSize: '--chunk-size',
   preprocess: '--preprocess', labels: '--labels', microBatch: '--micro-batch',
 };
 
@@ -105,6 +106,7 @@ export function settingsFromFlags(f: AuditFlags): AuditSettings {
     stepSize: num('--step-size', f['step-size']),
     restarts: num('--restarts', f.restarts),
     queries: num('--queries', f.queries),
+    temperature: num('--temperature', f.temperature),
     defense: parseDefense(f.defense),
     limit: num('--limit', f.limit),
     seed: num('--seed', f.seed),

@@ -18,14 +18,16 @@ export const AUDIT_HELP = `qaudit audit --model path/to/model.json [options]
                       (or .zip) of class folders of PNG/JPEG images, resized to the model's input
   --surrogate FILE    float model.json used as the transfer source when --model is quantized
   --limit N           samples to evaluate, from the start of the data (default 100)
-  --attacks LIST      fgsm,pgd,apgd,square,transfer (default: all)
+  --attacks LIST      fgsm,pgd,apgd,apgd-dlr,apgd-t,cw,square,transfer,diva,hsj
+                      (default: fgsm,pgd,apgd,square,transfer)
   --eps LIST          epsilons (default 0.1,0.3 for linf; 1,2 for l2)
   --norm linf|l2      perturbation norm (default linf)
-  --bits LIST|none    bit widths of the quantized twins (default 8,4,2); none: audit the upload alone
-  --steps N           PGD/APGD/transfer iterations (default 40 for PGD, 100 for APGD)
+  --bits LIST|none    bit widths of the quantized twins (default 8,4,2,1); none: audit the upload alone
+  --steps N           gradient-attack iterations (default 40 for PGD/CW/transfer/DIVA, 100 for APGD)
   --step-size A       PGD step (default 0.01 at linf, eps/4 at l2)
   --restarts R        random restarts (default 1)
-  --queries Q         Square attack query budget (default 1000; 5000 is "thorough")
+  --queries Q         Square and HopSkipJump query budget (default 1000; 5000 is "thorough")
+  --temperature T     cross-entropy temperature of FGSM/PGD/APGD-CE/transfer (default 1)
   --defense SPEC      none (default), nonlinear (= staircase), staircase|sine|random[:param=value,...]
   --seed S            seed of every random draw (default 0)
   --chunk-size N      samples per chunk, a multiple of 16 (default 32)

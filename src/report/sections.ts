@@ -40,16 +40,21 @@ export function curvesSection(r: Report): string {
     return `<figure class="curve" data-attack="${e(a)}">${renderChart(series, variants, label)}`
       + `<figcaption><b>${e(a)}</b>, ${e(norm)} norm. Epsilon 0 is the clean accuracy. Solid: no defense; dashed: plain attack through the defense; dotted: adaptive attack.${renderLegend(series, variants)}</figcaption></figure>`;
   });
-  const rows = r.rows.map((x) => [x.attack, x.epsilon, x.variant, protocol(x.defense, x.adaptive), pct(x.accuracy), `${x.correct} / ${x.samples}`, x.source ?? '']);
+  const extra = (x: Report['rows'][number]) => [
+    x.source ? `crafted on ${x.source}` : '',
+    x.divergence !== undefined ? `twin wrong, reference right: ${pct(x.divergence)}` : '',
+    x.queries ? `queries: mean ${x.queries.mean.toFixed(0)}, median ${x.queries.median}, max ${x.queries.max} of ${x.queries.budget}` : '',
+  ].filter(Boolean).join('; ');
+  const rows = r.rows.map((x) => [x.attack, x.epsilon, x.variant, protocol(x.defense, x.adaptive), x.loss ?? '', pct(x.accuracy), `${x.correct} / ${x.samples}`, extra(x)]);
   return `<div class="charts">${figs.join('\n')}</div>
-<details><summary>All attack rows as a table</summary>${table('Attack rows', ['attack', 'epsilon', 'variant', 'defense', 'accuracy', 'correct / samples', 'transfer source'], rows)}</details>
+<details><summary>All attack rows as a table</summary>${table('Attack rows (a sample wrong on the clean input counts as not robust)', ['attack', 'epsilon', 'variant', 'defense', 'loss', 'accuracy', 'correct / samples', 'notes'], rows)}</details>
 ${table('Clean accuracy', ['variant', 'defense', 'accuracy', 'correct / samples'], r.clean.map((c) => [c.variant, c.defense, pct(c.accuracy), `${c.correct} / ${c.samples}`]))}
 ${table('Worst case per sample over every attack', ['variant', 'defense', 'epsilon', 'accuracy', 'attacks'], r.worstCase.map((w) => [w.variant, w.defense, w.epsilon, pct(w.accuracy), w.attacks.join(', ')]))}`;
 }
 
 export function criteriaSection(r: Report): string {
   const al = r.criteria.al.map((x) => [x.variant, protocol(x.defense, x.adaptive), x.attack, x.epsilon, signed(x.value)]);
-  const ql = r.criteria.ql.map((x) => [x.variant, protocol(x.defense, x.adaptive), x.attack, x.epsilon, x.reference, signed(x.value)]);
+  const ql = r.criteria.ql.map((x) => [x.variant, protocol(x.defense, x.adaptive), x.attack === 'worst' && x.attacks ? `worst of ${x.attacks.join(', ')}` : x.attack, x.epsilon, x.reference, signed(x.value)]);
   const flips = r.companions.flipRate.map((f) => [f.variant, pct(f.clean)]);
   const logit = r.companions.logitError.map((l) => [l.variant, l.mean.toFixed(3), l.p95.toFixed(3)]);
   return `<p><b>Adversarial loss</b> AL(m, A, ε) = acc(m, clean) − acc(m, A, ε): the accuracy an attack takes away from a variant behind the same defense.
@@ -69,6 +74,8 @@ export const FLAG_DOCS: Record<string, string> = {
   large_epsilon_not_zero: 'At a budget where any image is reachable, accuracy must fall to near zero; otherwise the attack fails.',
   zero_gradients: 'Exactly zero input gradients make gradient attacks blind (saturated outputs or obfuscation).',
   outputs_look_like_probabilities: 'The model seems to end in a softmax; attacks need logits, so results may be weaker than real.',
+  twin_gradients_vanish: 'A quantized twin\'s input gradients are orders of magnitude below the float model\'s: gradient attacks on it are blind.',
+  margin_beats_cross_entropy: 'A margin-loss attack (CW, APGD-DLR, APGD-T) is far stronger than every cross-entropy attack: the cross-entropy is saturated.',
 };
 
 export function flagsSection(r: Report): string {

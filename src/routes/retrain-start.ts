@@ -80,7 +80,7 @@ export async function startRetrain(deps: ResolvedDeps, body: RetrainBody): Promi
     throw new ProblemError(422, 'limit_exceeded', `expected at most ${limits.trainBatches} mini-batches per retraining job, got ${batches} (epochs x ceil(samples / batchSize)); lower epochs or set settings.maxBatches`, 'body.epochs');
   }
   if (audit.limit > limits.samples) throw new ProblemError(422, 'limit_exceeded', `expected audit.limit <= ${limits.samples} samples, got ${audit.limit}`, 'body.audit.limit');
-  const work = 2 * auditWork(audit, evalSamples, summary.bits);
+  const work = 2 * auditWork(audit, evalSamples, summary);
   if (work > limits.work) {
     throw new ProblemError(422, 'limit_exceeded', `expected at most ${limits.work} work units for the two closing audits, got ${work}; lower audit.limit, epsilons, attacks or steps`, 'body.audit');
   }

@@ -1,6 +1,7 @@
 // Starting an audit: canonical settings, explicit limits, model and data checked, the record written, the driver told.
 import { planMemory } from '../engine/audit/memory';
 import { parseThresholds } from '../engine/audit/junit';
+import { attackWork } from '../engine/attacks/defaults';
 import { planAudit, planGuards, planVariants } from '../engine/audit/plan';
 import { AuditSettingsSchema, type AuditSettings } from '../engine/audit/settings';
 import { EngineError } from '../engine/errors';
@@ -12,21 +13,14 @@ import { checkFit, storedModelSummary } from './ingest';
 import { ProblemError } from './problem';
 import { presentProgress } from './progress';
 
-/** Iterations of one attack on one sample at one epsilon (gradient or query evaluations). */
-function iterations(s: AuditSettings, attack: string): number {
-  switch (attack) {
-    case 'fgsm': return 1;
-    case 'pgd': return (s.steps ?? 40) * s.restarts;
-    case 'apgd': return (s.steps ?? 100) * s.restarts;
-    case 'square': return s.queries;
-    default: return s.steps ?? 40;
-  }
-}
-
-/** samples x epsilons x variants x defense guards x sum of attack iterations (x EOT draws behind a random mapping). */
-export function auditWork(s: AuditSettings, samples: number, modelBits: number | null): number {
+/**
+ * samples x epsilons x variants x defense guards x sum of attack iterations (x EOT draws behind a random mapping).
+ * An attack's iterations come from the engine's own defaults (attackWork), so the estimate follows them.
+ */
+export function auditWork(s: AuditSettings, samples: number, model: { bits: number | null; numClasses: number }): number {
+  const modelBits = model.bits;
   const eot = s.defense !== 'none' && s.defense.mapping === 'random' ? s.eot : 1;
-  const perSample = s.attacks.reduce((a, k) => a + iterations(s, k), 0);
+  const perSample = s.attacks.reduce((a, name) => a + attackWork({ name, steps: s.steps, restarts: s.restarts, queries: s.queries }, model.numClasses), 0);
   return Math.min(s.limit, samples) * s.epsilons.length * planVariants(s, modelBits).length * planGuards(s).length * perSample * eot;
 }
 
@@ -78,7 +72,7 @@ export async function startAudit(deps: ResolvedDeps, body: { model: string; data
     if (e instanceof EngineError) throw new ProblemError(422, 'limit_exceeded', e.message, 'body.bits');
     throw e;
   }
-  const work = auditWork(settings, samples, summary.bits);
+  const work = auditWork(settings, samples, summary);
   if (work > limits.work) {
     throw new ProblemError(422, 'limit_exceeded', `expected at most ${limits.work} work units (samples x epsilons x variants x defenses x attack iterations), got ${work}; lower limit, epsilons, bits, attacks or steps`, 'body');
   }

@@ -26,7 +26,9 @@ ${body}
 }
 
 export const ATTACKS: [string, string][] = [
-  ['fgsm', 'FGSM'], ['pgd', 'PGD'], ['apgd', 'APGD'], ['square', 'Square (black box)'], ['transfer', 'Transfer (black box)'],
+  ['fgsm', 'FGSM'], ['pgd', 'PGD'], ['apgd', 'APGD-CE'], ['apgd-dlr', 'APGD-DLR'], ['apgd-t', 'APGD-T (targeted)'], ['cw', 'CW-PGD (margin loss)'],
+  ['square', 'Square (black box)'], ['transfer', 'Transfer (black box)'], ['diva', 'DIVA (float vs quantized divergence)'],
+  ['hsj', 'HopSkipJump (labels only)'],
 ];
 const BITS = [8, 6, 4, 3, 2, 1];
 
@@ -78,7 +80,7 @@ ${checkboxes('bits', BITS.map((b) => [String(b), `${b} bit`]))}
 </select>
 <label for="steps">Attack iterations (empty: method default)</label>
 <input id="steps" name="steps" type="number" min="1" max="1000" inputmode="numeric">
-<label for="queries">Square attack query budget</label>
+<label for="queries">Query budget of Square and HopSkipJump (empty: method default)</label>
 <input id="queries" name="queries" type="number" min="1" max="10000" inputmode="numeric">
 <label for="limit">Samples evaluated</label>
 <input id="limit" name="limit" type="number" min="1" max="10000" inputmode="numeric" required>

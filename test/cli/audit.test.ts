@@ -51,7 +51,7 @@ describe('qaudit audit', { timeout: 180_000 }, () => {
     const badEps = qaudit('audit', '--model', FLOAT, '--eps', 'abc');
     expect(badEps.status).toBe(2);
     expect(badEps.stderr).toContain('--eps');
-    const badAttack = qaudit('audit', '--model', FLOAT, '--attacks', 'pgd,cw');
+    const badAttack = qaudit('audit', '--model', FLOAT, '--attacks', 'pgd,deepfool');
     expect(badAttack.status).toBe(2);
     expect(badAttack.stderr).toContain('--attacks');
     const missing = qaudit('audit', '--model', join(dir, 'nope.json'));

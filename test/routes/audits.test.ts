@@ -19,7 +19,7 @@ describe('POST /v1/audits', () => {
     expect(a.links.report).toBe(`/v1/audits/${a.id}/report`);
     expect(res.headers.get('location')).toBe(`/v1/audits/${a.id}`);
     expect(a.request.data).toBe('mnist');
-    expect(a.request.settings).toMatchObject({ attacks: ['fgsm', 'pgd'], epsilons: [0.1, 0.3], bits: [8, 4, 2], limit: 100, seed: 0 });
+    expect(a.request.settings).toMatchObject({ attacks: ['fgsm', 'pgd'], epsilons: [0.1, 0.3], bits: [8, 4, 2, 1], limit: 100, seed: 0 });
     expect(a.progress.done).toBe(0);
     expect(a.progress.total).toBeGreaterThan(0);
     expect(t.driver.started).toEqual([[a.id, 'audit']]);

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier, Norm } from '../types';
 import { type Rng, normalPerSample as normal, uniformPerSample as uniform } from '../rng';
 import type { RunContext } from './types';
+import type { LossFn } from './losses';
 import { sign } from '../ops';
 
 export type Key = readonly (string | number)[];
@@ -44,51 +45,55 @@ export function margin(z: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
 }
 
 export interface LossGrad {
-  /** Gradient of the summed cross-entropy, i.e. each sample's own gradient (EOT mean). */
+  /** Gradient of the summed loss, i.e. each sample's own gradient (EOT mean). */
   grad: tf.Tensor4D;
-  /** Per-sample cross-entropy (EOT mean). */
+  /** Per-sample loss (EOT mean). */
   loss: tf.Tensor1D;
   /** Logits (EOT mean), for the per-sample success check. */
   logits: tf.Tensor2D;
 }
 
+const ce: LossFn = (z, y) => crossEntropy(z, y);
+
 /**
- * Cross-entropy summed over the batch and its gradient; with ctx.eot > 1 the mean over
- * ctx.eot draws (Athalye et al. 2018, EOT), draw e keyed by [...key, e].
+ * A per-sample loss (cross-entropy unless given; `t` are targets of a targeted loss) summed over the batch and
+ * its gradient; with ctx.eot > 1 the mean over ctx.eot draws (Athalye et al. 2018, EOT), draw e keyed by [...key, e].
  */
-export function lossAndGrad(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: RunContext, key: Key): LossGrad {
-  if (ctx.eot === 1) return lossAndGradOnce(model, x, y, ctx, key);
+export function lossAndGrad(
+  model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: RunContext, key: Key, loss: LossFn = ce, t?: tf.Tensor1D,
+): LossGrad {
+  if (ctx.eot === 1) return lossAndGradOnce(model, x, y, ctx, key, loss, t);
   return tf.tidy(() => {
     let grad: tf.Tensor = tf.zerosLike(x);
-    let loss: tf.Tensor = tf.zeros([x.shape[0]]);
+    let total: tf.Tensor = tf.zeros([x.shape[0]]);
     let logits: tf.Tensor = tf.zeros([x.shape[0], model.numClasses]);
     for (let e = 0; e < ctx.eot; e++) {
       let z: tf.Tensor2D | undefined;
       const f = (xx: tf.Tensor) => {
         z = tf.keep(query(model, xx as tf.Tensor4D, ctx, [...key, e]));
-        return crossEntropy(z, y);
+        return loss(z, y, t);
       };
       const { value, grad: g } = tf.valueAndGrad(f)(x);
       grad = tf.add(grad, g);
-      loss = tf.add(loss, value);
+      total = tf.add(total, value);
       logits = tf.add(logits, z!);
       z!.dispose();
     }
     return {
       grad: tf.div(grad, ctx.eot) as tf.Tensor4D,
-      loss: tf.div(loss, ctx.eot) as tf.Tensor1D,
+      loss: tf.div(total, ctx.eot) as tf.Tensor1D,
       logits: tf.div(logits, ctx.eot) as tf.Tensor2D,
     };
   });
 }
 
 /** One draw: the gradient of the loss and its logits as they are (no sums or means over draws to build). */
-function lossAndGradOnce(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: RunContext, key: Key): LossGrad {
+function lossAndGradOnce(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, ctx: RunContext, key: Key, loss: LossFn, t?: tf.Tensor1D): LossGrad {
   return tf.tidy(() => {
     let z: tf.Tensor2D | undefined;
     const { value, grad } = tf.valueAndGrad((xx: tf.Tensor) => {
       z = tf.keep(query(model, xx as tf.Tensor4D, ctx, [...key, 0]));
-      return crossEntropy(z, y);
+      return loss(z, y, t);
     })(x);
     // z was kept so it outlives the gradient's own scope; a clone (same data, no copy) is owned by this tidy.
     const logits = tf.clone(z!);

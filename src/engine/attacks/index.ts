@@ -6,7 +6,8 @@ import type { AttackOptions, AttackSpec, EpsilonResult, RunContext } from './typ
 import { makeAttack } from './defaults';
 import { project, query } from './common';
 
-export { ATTACK_DEFAULTS, makeAttack } from './defaults';
+export { ATTACK_DEFAULTS, ATTACK_NAMES, attackWork, makeAttack } from './defaults';
+export { LOSS_OF } from './types';
 export type * from './types';
 
 /**
@@ -21,13 +22,17 @@ export function runAttack(spec: AttackSpec, model: Classifier, x: tf.Tensor4D, y
   const ctx: RunContext = { norm: opts.norm, seed: opts.seed, indices: opts.indices, eot: opts.eot ?? 1, source: opts.source };
   const keep = Math.min(opts.keep ?? 0, x.shape[0]);
   return opts.epsilons.map((eps) => {
+    let queries: Int32Array | undefined;
     const adv = tf.tidy(() => {
       if (eps === 0) return tf.clone(x);
-      const raw = attack.run(model, x, y, eps, ctx);
-      return project(raw, x, eps, opts.norm);
+      const out = attack.run(model, x, y, eps, ctx);
+      if (out instanceof tf.Tensor) return project(out, x, eps, opts.norm);
+      queries = out.queries;
+      return project(out.adv, x, eps, opts.norm);
     });
     try {
-      return score(model, adv, y, ctx, [spec.name, eps, 'score'], eps, keep);
+      const r = score(model, adv, y, ctx, [spec.name, eps, 'score'], eps, keep);
+      return queries ? { ...r, queries } : r;
     } finally {
       adv.dispose();
     }

@@ -1,13 +1,17 @@
 // Square attack: Andriushchenko, Croce, Flammarion & Hein 2020, "Square Attack: a query-efficient black-box
-// adversarial attack via random search". L-inf, score-based (logits only, no gradient): vertical-stripe
+// adversarial attack via random search". Score-based (logits only, no gradient). L-inf: vertical-stripe
 // initialisation, then per query one random square of side s (from the p schedule) set to +-eps per channel,
-// kept if the margin loss z_y - max_{j!=y} z_j decreases. Per sample: own random stream, stops once misclassified.
-// Defaults: 1000 queries (forward passes per sample, the clean check included), p_init 0.8 (MNIST).
+// kept if the margin loss z_y - max_{j!=y} z_j decreases. L2: square-l2.ts. Per sample: own random stream, stops
+// once misclassified. Defaults (SQUARE_DEFAULTS): 1000 queries (forward passes per sample, the clean check
+// included; 5000 "thorough"), p_init 0.8 (MNIST).
 import * as tf from '@tensorflow/tfjs-core';
 import { type Rng, sampleStreams } from '../rng';
 import type { Classifier } from '../types';
 import type { Attack, RunContext } from './types';
 import { type Key, margin, query } from './common';
+import { squareL2 } from './square-l2';
+
+export const SQUARE_DEFAULTS = { queries: 1000, queriesThorough: 5000, pInit: 0.8 } as const;
 
 /** The paper's piecewise-constant schedule of the changed fraction p, by fraction of the query budget. */
 export function pSchedule(pInit: number, it: number, total: number): number {
@@ -19,7 +23,7 @@ export function pSchedule(pInit: number, it: number, total: number): number {
 
 export class Square implements Attack {
   readonly name = 'square' as const;
-  readonly norms = ['linf'] as const;
+  readonly norms = ['linf', 'l2'] as const;
 
   constructor(private readonly s: { queries: number; pInit: number }) {}
 
@@ -29,6 +33,11 @@ export class Square implements Attack {
     const xs = x.dataSync() as Float32Array;
     const best = Float32Array.from(xs);
     const streams = sampleStreams(ctx.seed, ['square', eps], ctx.indices);
+    if (ctx.norm === 'l2') {
+      const margins = (imgs: Float32Array[], rows: number[], key: Key) => this.marginsOf(model, imgs, rows, [h, w, c], y, ctx, key);
+      squareL2(xs, best, [n, h, w, c], eps, this.s.queries, this.s.pInit, streams, margins, pSchedule);
+      return tf.tensor4d(best, [n, h, w, c]);
+    }
     const all = Array.from({ length: n }, (_, i) => i);
     // Query 1: the clean check; a sample misclassified already is returned unchanged.
     let m = this.margins(model, best, all, [h, w, c], y, ctx, ['square', eps, 'clean']);

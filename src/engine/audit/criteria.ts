@@ -3,11 +3,12 @@
 import type { VariantInfo } from './plan';
 import type { AlRow, CleanRow, QlRow, Report, Row, WorstCase } from './report';
 import type { AuditSettings } from './settings';
+import type { PairedWorst } from './series';
 
 /** Rounds away float noise of a difference of fractions (e.g. 0.9 - 0.7) so that tables read cleanly. */
 const diff = (a: number, b: number) => Math.round((a - b) * 1e12) / 1e12;
 
-export function criteria(reference: string, clean: CleanRow[], rows: Row[], worst: WorstCase[]): Report['criteria'] {
+export function criteria(reference: string, clean: CleanRow[], rows: Row[], worst: WorstCase[], paired: PairedWorst[]): Report['criteria'] {
   const cleanOf = (variant: string, defense: string) => clean.find((c) => c.variant === variant && c.defense === defense)?.accuracy;
   const al: AlRow[] = [];
   for (const r of rows) {
@@ -28,9 +29,10 @@ export function criteria(reference: string, clean: CleanRow[], rows: Row[], wors
     const ref = rows.find((o) => o.variant === reference && o.attack === r.attack && o.epsilon === r.epsilon && o.defense === r.defense && o.adaptive === r.adaptive);
     if (r.variant !== reference && ref) qlRow({ variant: r.variant, defense: r.defense, adaptive: r.adaptive, attack: r.attack, epsilon: r.epsilon }, ref.accuracy, r.accuracy);
   }
-  for (const w of worst) {
-    const ref = worst.find((o) => o.variant === reference && o.epsilon === w.epsilon && o.defense === w.defense);
-    if (w.variant !== reference && ref) qlRow({ variant: w.variant, defense: w.defense, adaptive: w.defense !== 'none', attack: 'worst', epsilon: w.epsilon }, ref.accuracy, w.accuracy);
+  // Like with like: both worst cases over the attacks both variants have (the reference has no DIVA row, and
+  // no transfer row when it is the transfer source).
+  for (const p of paired) {
+    ql.push({ variant: p.variant, defense: p.defense, adaptive: p.defense !== 'none', attack: 'worst', epsilon: p.epsilon, reference, value: diff(p.reference, p.accuracy), attacks: p.attacks });
   }
   return { al, ql };
 }

@@ -2,7 +2,7 @@
 // Robustness", section 5 checklist). Thresholds are named constants, documented in docs/report.md.
 import type { Merged } from './merged';
 import type { Flag, Row } from './report';
-import { BLACK_BOX, WHITE_BOX } from './settings';
+import { BLACK_BOX, CE_ATTACKS, MARGIN_ATTACKS, WHITE_BOX } from './settings';
 import { pct } from '../format';
 
 export const FLAG_LIMITS = {
@@ -20,6 +20,10 @@ export const FLAG_LIMITS = {
   zeroGradient: 0.1,
   /** Fraction of clean outputs that may look like probability vectors. */
   probability: 0.5,
+  /** A twin's mean input-gradient norm may be this many times below the reference's (two orders of magnitude). */
+  gradientRatio: 100,
+  /** A margin-loss attack (CW, APGD-DLR, APGD-T) may beat the best cross-entropy attack by at most this much. */
+  marginVsCe: 0.1,
 } as const;
 
 type Where = Pick<Flag, 'variant' | 'defense' | 'adaptive' | 'attack' | 'epsilon'>;
@@ -29,7 +33,8 @@ const masked = (w: { defense?: string; adaptive?: boolean }) => w.defense !== un
 const groupKey = (r: Row) => `${r.variant}|${r.defense}|${r.adaptive}`;
 
 export function sanityFlags(m: Merged, rows: Row[]): Flag[] {
-  return [...epsilonFlags(rows), ...pgdFlags(rows), ...blackBoxFlags(rows), ...maskingFlags(rows), ...probeFlags(m), ...probabilityFlags(m)];
+  return [...epsilonFlags(rows), ...pgdFlags(rows), ...blackBoxFlags(rows), ...maskingFlags(rows), ...probeFlags(m), ...probabilityFlags(m),
+    ...vanishingGradientFlags(m), ...marginFlags(rows)];
 }
 
 export function epsilonFlags(rows: Row[]): Flag[] {
@@ -113,6 +118,30 @@ export function probabilityFlags(m: Merged): Flag[] {
   return [flag('outputs_look_like_probabilities', 'warning', { variant: m.reference },
     `${pct(frac)} of the model's clean outputs lie in [0, 1] and sum to 1`,
     'Attacks expect logits. A softmax inside the model (e.g. fused into the last Dense layer) saturates and makes cross-entropy gradients vanish; export the model without its final softmax.')];
+}
+
+/** Quantization-aware masking (Gupta & Ajanthan 2020): a twin whose input gradients are orders of magnitude smaller. */
+export function vanishingGradientFlags(m: Merged): Flag[] {
+  const bare = m.sanity.filter((s) => s.chunk.defense === 'none' && s.result.gradientNorm !== undefined);
+  const ref = bare.find((s) => s.chunk.variant === m.reference)?.result.gradientNorm;
+  if (ref === undefined || ref === 0) return [];
+  return bare.filter((s) => s.chunk.variant !== m.reference && s.result.gradientNorm! * FLAG_LIMITS.gradientRatio < ref).map((s) =>
+    flag('twin_gradients_vanish', 'warning', { variant: s.chunk.variant, defense: 'none', adaptive: false },
+      `mean input-gradient norm of ${s.chunk.variant} is ${s.result.gradientNorm!.toExponential(2)}, of ${m.reference} ${ref.toExponential(2)}`,
+      'The quantized twin\'s cross-entropy gradients (nearly) vanish, so gradient attacks on it are blind and its robustness is overstated. Trust the margin-loss (CW, APGD-DLR, APGD-T), temperature-scaled or black-box rows.'));
+}
+
+/** A margin loss beating every cross-entropy attack by a wide gap: the cross-entropy's gradients are saturated. */
+export function marginFlags(rows: Row[]): Flag[] {
+  return rows.filter((r) => MARGIN_ATTACKS.includes(r.attack)).flatMap((r) => {
+    const ce = rows.filter((o) => CE_ATTACKS.includes(o.attack) && groupKey(o) === groupKey(r) && o.epsilon === r.epsilon);
+    if (ce.length === 0) return [];
+    const best = ce.reduce((a, b) => (b.accuracy < a.accuracy ? b : a));
+    if (best.accuracy - r.accuracy <= FLAG_LIMITS.marginVsCe) return [];
+    return [flag('margin_beats_cross_entropy', 'warning', where(r),
+      `${r.attack} (${r.loss}) leaves ${pct(r.accuracy)} on ${r.variant} at epsilon ${r.epsilon}, the best cross-entropy attack (${best.attack}) ${pct(best.accuracy)}`,
+      'A margin loss keeps its gradient where a saturated softmax flattens the cross-entropy (common for low-bit weights). The cross-entropy rows overstate robustness; the worst case includes the margin rows.')];
+  });
 }
 
 function where(r: Row): Where {

@@ -7,12 +7,15 @@ import type { AttackChunk, Chunk, PlanInput } from './plan';
 import { clfKey } from './results';
 import type { AttackResult, ChunkResult, CleanResult, TransferResult } from './results';
 import { QAUDIT_VERSION, REPORT_SCHEMA_VERSION } from './report';
-import type { CleanRow, Report, Row, WorstCase } from './report';
+import type { CleanRow, Report, Row } from './report';
 import type { AuditSettings } from './settings';
 import { companions } from './companions';
 import { criteria, headline } from './criteria';
 import { sanityFlags } from './flags';
-import type { Merged, Series } from './merged';
+import type { Merged } from './merged';
+import { type Series, buildSeries, pairedWorst, tile, worstCases } from './series';
+
+export type { Series } from './series';
 
 export interface DataInfo {
   name: string;
@@ -25,7 +28,8 @@ export function mergeReport(settings: AuditSettings, summary: ModelSummary, chun
   const m = gather(settings, input, chunks, results);
   const rows = m.series.map((s) => toRow(s.row, s.correct));
   const clean = cleanRows(m);
-  const worstCase = worstCases(m);
+  const worstCase = worstCases(settings, m.variants, m.series, m.n);
+  const paired = pairedWorst(settings, m.reference, m.variants, m.series, m.n);
   const variants = planVariants(settings, summary.bits);
   const ex = exampleSource(settings, variants);
   const exChunk = m.attacks.find((a) => a.chunk.examples > 0);
@@ -40,7 +44,7 @@ export function mergeReport(settings: AuditSettings, summary: ModelSummary, chun
     rows,
     worstCase,
     headline: headline(settings, variants, worstCase),
-    criteria: criteria(m.reference, clean, rows, worstCase),
+    criteria: criteria(m.reference, clean, rows, worstCase, paired),
     companions: companions(m),
     flags: sanityFlags(m, rows),
     notes: notes(settings, input, m),
@@ -54,18 +58,6 @@ export function mergeReport(settings: AuditSettings, summary: ModelSummary, chun
 function toRow(row: Series['row'], correct: number[]): Row {
   const c = correct.reduce((a, b) => a + b, 0);
   return { ...row, accuracy: c / correct.length, samples: correct.length, correct: c };
-}
-
-/** Sorts chunk results by start and checks that they tile [0, n) exactly. */
-function tile<T extends { start: number; end: number; id: string }>(parts: T[], n: number, what: string): T[] {
-  const sorted = [...parts].sort((a, b) => a.start - b.start);
-  let at = 0;
-  for (const p of sorted) {
-    expect(p.start === at, 'invalid_argument', `expected ${what} results covering samples from ${at}, got ${p.id}`);
-    at = p.end;
-  }
-  expect(at === n, 'invalid_argument', `expected ${what} results up to sample ${n}, got up to ${at}`);
-  return sorted;
 }
 
 function cat<T>(parts: T[][]): T[] {
@@ -95,7 +87,7 @@ function gather(settings: AuditSettings, input: PlanInput, chunks: Chunk[], resu
   const layersChunk = chunks.find((c) => c.kind === 'layers');
   const layers = layersChunk ? get(layersChunk, 'layers') : { kind: 'layers' as const, id: 'layers', layers: [] };
   const transfers = chunks.filter((c) => c.kind === 'transfer').map((chunk) => ({ chunk, result: get(chunk, 'transfer') }));
-  const series = buildSeries(settings, input, variants, n, attacks, transfers);
+  const series = buildSeries(settings, input, variants, n, clean, attacks, transfers);
   return { settings, reference: variants[0]!, variants, n, clean, series, attacks, sanity, layers };
 }
 
@@ -103,37 +95,6 @@ function gather(settings: AuditSettings, input: PlanInput, chunks: Chunk[], resu
 function mapKeys<P, T>(parts: P[], f: (p: P) => Record<string, T[]>): Record<string, T[]> {
   const out: Record<string, T[]> = {};
   for (const p of parts) for (const [k, v] of Object.entries(f(p))) (out[k] ??= []).push(...v);
-  return out;
-}
-
-function buildSeries(
-  settings: AuditSettings, input: PlanInput, variants: string[], n: number,
-  attacks: { chunk: AttackChunk; result: AttackResult }[], transfers: { chunk: Extract<Chunk, { kind: 'transfer' }>; result: TransferResult }[],
-): Series[] {
-  const source = transferSource(input);
-  const out: Series[] = [];
-  for (const variant of variants) {
-    for (const g of planGuards(settings)) {
-      for (const attack of settings.attacks) {
-        for (const epsilon of settings.epsilons) {
-          const row = { attack, norm: settings.norm, epsilon, variant, defense: g.defense, adaptive: g.adaptive };
-          if (attack === 'transfer') {
-            const key = clfKey(variant, g.defense);
-            const parts = transfers.filter((t) => t.chunk.epsilon === epsilon && t.result.correct[key]);
-            if (g.adaptive || parts.length === 0 || !source) continue;
-            const sorted = tile(parts.map((p) => ({ ...p.result, correct: p.result.correct[key]! })), n, `transfer ${key} @${epsilon}`);
-            out.push({ row: { ...row, source }, correct: cat(sorted.map((p) => p.correct)) });
-            continue;
-          }
-          const parts = attacks.filter((a) => a.chunk.attack === attack && a.chunk.variant === variant && a.chunk.epsilon === epsilon
-            && a.chunk.defense === g.defense && a.chunk.adaptive === g.adaptive);
-          if (parts.length === 0) continue;
-          const sorted = tile(parts.map((p) => p.result), n, `${attack}:${variant}:${guardTag(g)}:${epsilon}`);
-          out.push({ row, correct: cat(sorted.map((p) => p.correct)) });
-        }
-      }
-    }
-  }
   return out;
 }
 
@@ -146,24 +107,12 @@ function cleanRows(m: Merged): CleanRow[] {
   }));
 }
 
-function worstCases(m: Merged): WorstCase[] {
-  const out: WorstCase[] = [];
-  for (const variant of m.variants) {
-    for (const defense of [...new Set(planGuards(m.settings).map((g) => g.defense))]) {
-      for (const epsilon of m.settings.epsilons) {
-        const ss = m.series.filter((s) => s.row.variant === variant && s.row.defense === defense && s.row.epsilon === epsilon);
-        if (ss.length === 0) continue;
-        const correct = Array.from({ length: m.n }, (_, i) => (ss.every((s) => s.correct[i] === 1) ? 1 : 0)).reduce((a: number, b) => a + b, 0);
-        const attacks = ss.map((s) => (s.row.adaptive ? `${s.row.attack}+bpda` : s.row.attack));
-        out.push({ variant, defense, epsilon, accuracy: correct / m.n, samples: m.n, correct, attacks });
-      }
-    }
-  }
-  return out;
-}
-
 function notes(settings: AuditSettings, input: PlanInput, m: Merged): string[] {
-  const out = [`Evaluated the first ${m.n} of ${input.dataSize} samples; one sample is ${(100 / m.n).toFixed(2)} points of accuracy.`];
+  const out = [
+    `Evaluated the first ${m.n} of ${input.dataSize} samples; one sample is ${(100 / m.n).toFixed(2)} points of accuracy.`,
+    'A sample misclassified on the clean input counts as non-robust in every attack row and in the worst case (AutoAttack / RobustBench).',
+    "QL's worst case compares the reference and each twin over the same attacks: those both have (listed in each QL row).",
+  ];
   if (input.modelBits !== null) {
     out.push(`The model was uploaded quantized (${input.modelBits} bits): it is audited as given ('original'); twins have fewer bits and are re-quantized from it; QL is relative to 'original'.`);
   }

@@ -2,14 +2,10 @@
 // report's tables, companions and flags read (a module of types only, so none of them imports merge.ts).
 import type { AttackChunk, Chunk } from './plan';
 import type { AttackResult, CleanResult, LayersResult, SanityResult } from './results';
-import type { Row } from './report';
+import type { Series } from './series';
 import type { AuditSettings } from './settings';
 
-/** Per-sample series of one row, in sample order. */
-export interface Series {
-  row: Omit<Row, 'accuracy' | 'samples' | 'correct'>;
-  correct: number[];
-}
+export type { Series } from './series';
 
 /** Everything merged, per sample; the report's tables are functions of this. */
 export interface Merged {

@@ -1,7 +1,7 @@
 // The audit plan: variants, defense settings and the list of chunks (samples x attack x epsilon), each with a
 // stable id that a job runner uses as the storage key of the chunk's result.
 import { expect } from '../errors';
-import { MICRO_BATCH, defenseName } from './settings';
+import { GRADIENT_FREE, MICRO_BATCH, defenseName } from './settings';
 import type { AuditAttack, AuditSettings } from './settings';
 
 export interface VariantInfo {
@@ -132,9 +132,10 @@ function attackChunks(settings: AuditSettings, variants: VariantInfo[], guards: 
   const out: AttackChunk[] = [];
   for (const attack of settings.attacks) {
     if (attack === 'transfer') continue;
-    for (const v of variants) {
-      // Square uses no gradient: BPDA changes nothing for it, so it runs once per defense.
-      for (const g of guards.filter((g) => !(attack === 'square' && g.adaptive))) {
+    // DIVA attacks a twin against the reference; the reference has no divergence from itself.
+    for (const v of variants.filter((v) => !(attack === 'diva' && v.name === ref))) {
+      // Square and HopSkipJump use no gradient: BPDA changes nothing for them, so they run once per defense.
+      for (const g of guards.filter((g) => !(GRADIENT_FREE.includes(attack) && g.adaptive))) {
         for (const epsilon of settings.epsilons) {
           for (const [start, end] of spans) {
             const isEx = ex !== null && ex.attack === attack && ex.variant === v.name && ex.epsilon === epsilon && g.defense === 'none';

@@ -21,17 +21,22 @@ export async function runSanity(ctx: AuditContext, chunk: SanityChunk): Promise<
   // At L-inf 1 (or the L2 diameter of [0, 1]^d) every image is reachable: accuracy must be near zero.
   const largeEpsilon = s.norm === 'linf' ? 1 : Math.sqrt(h * w * c);
   const out: SanityResult = { kind: 'sanity', id: chunk.id, start: chunk.start, end: chunk.end, largeEpsilon, largeEpsilonCorrect: 0, zeroGradient: 0 };
+  let normSum = 0;
   await eachMicroBatch(ctx, chunk.start, chunk.end, async (x, y, indices) => {
     const spec = { name: 'pgd' as const, steps: SANITY_STEPS, stepSize: (2.5 * largeEpsilon) / SANITY_STEPS, restarts: 1 };
     const eot = chunk.adaptive && clf.randomized ? s.eot : 1;
     const [r] = await ctx.runAttack(spec, clf, x, y, { norm: s.norm, epsilons: [largeEpsilon], seed: s.seed, indices, eot });
     out.largeEpsilonCorrect += r!.correct.reduce((a, b) => a + b, 0);
-    out.zeroGradient += tf.tidy(() => {
-      const g = tf.grad((xx: tf.Tensor) => tf.sum(crossEntropy(forward(clf, xx as tf.Tensor4D, s.seed, ['sanity'], indices), y)))(x);
-      const peak = tf.max(tf.abs(tf.reshape(g, [indices.length, -1])), 1);
-      return Array.from(peak.dataSync()).filter((m) => m === 0).length;
+    const [zero, norms] = tf.tidy(() => {
+      const g = tf.reshape(tf.grad((xx: tf.Tensor) => tf.sum(crossEntropy(forward(clf, xx as tf.Tensor4D, s.seed, ['sanity'], indices), y)))(x), [indices.length, -1]);
+      const peak = tf.max(tf.abs(g), 1);
+      return [Array.from(peak.dataSync()).filter((m) => m === 0).length, Array.from(tf.norm(g, 'euclidean', 1).dataSync())] as const;
     });
+    out.zeroGradient += zero;
+    normSum += norms.reduce((a, b) => a + b, 0);
   });
+  // The masking check compares this across variants: a twin's gradients orders of magnitude below the float's.
+  out.gradientNorm = normSum / (chunk.end - chunk.start);
   return out;
 }
 

@@ -6,8 +6,12 @@ import { ExampleSchema, LayerStatSchema } from './results';
 
 /** Version of the qaudit engine that wrote a report (keep in step with package.json). */
 export const QAUDIT_VERSION = '0.1.0';
-/** Bumped on any incompatible change of the report's shape. */
-export const REPORT_SCHEMA_VERSION = 1;
+/**
+ * Bumped on any incompatible change of the report's shape or meaning. 2: a sample misclassified clean counts as
+ * non-robust in every row and the worst case; QL's worst case over the attacks common to both variants; rows
+ * name their loss; DIVA (divergence) and HopSkipJump (queries) rows; default twins w8, w4, w2, w1.
+ */
+export const REPORT_SCHEMA_VERSION = 2;
 
 const Fraction = z.number().min(0).max(1);
 const Loss = z.number().min(-1).max(1);
@@ -47,11 +51,18 @@ export const RowSchema = z.object({
   defense: z.string(),
   /** BPDA (+ EOT for a random mapping) through the defense. */
   adaptive: z.boolean(),
+  /** Correct after the attack and correct on the clean input (a clean-wrong sample is never robust). */
   accuracy: Fraction,
   samples: z.int(),
   correct: z.int(),
+  /** The loss the attack ascended: ce (or ce/T=<T>), cw, dlr, dlr-targeted, ce(q)-c*ce(f), margin, decision. */
+  loss: z.string(),
   /** Transfer rows: where the adversarials were crafted. */
   source: z.enum(['float', 'surrogate']).optional(),
+  /** DIVA rows: fraction of samples where the twin is wrong and the reference right on the adversarial. */
+  divergence: Fraction.optional(),
+  /** HopSkipJump rows: the query budget per sample and the queries used (mean, median, max over samples). */
+  queries: z.object({ budget: z.int(), mean: z.number(), median: z.number(), max: z.int() }).optional(),
 });
 
 export const CleanRowSchema = z.object({ variant: z.string(), defense: z.string(), accuracy: Fraction, samples: z.int(), correct: z.int() });
@@ -69,7 +80,8 @@ export const WorstCaseSchema = z.object({
 
 const CriterionKey = { variant: z.string(), defense: z.string(), adaptive: z.boolean(), attack: z.enum([...ATTACKS, 'clean', 'worst']), epsilon: z.number() };
 export const AlRowSchema = z.object({ ...CriterionKey, value: Loss });
-export const QlRowSchema = z.object({ ...CriterionKey, reference: z.string(), value: Loss });
+/** QL rows; for attack 'worst', `attacks` lists the attacks both variants have, over which both worst cases are taken. */
+export const QlRowSchema = z.object({ ...CriterionKey, reference: z.string(), value: Loss, attacks: z.array(z.string()).optional() });
 
 export const CompanionsSchema = z.object({
   flipRate: z.array(z.object({

@@ -37,6 +37,10 @@ export const AttackResultSchema = z.object({
   /** Predictions of other variants on these adversarials (reference chunks only). */
   others: z.record(z.string(), Ints),
   examples: z.array(ExampleSchema),
+  /** DIVA chunks: the reference's predictions on the twin's adversarials (divergence = twin wrong, reference right). */
+  reference: Ints.optional(),
+  /** Decision-based chunks (HopSkipJump): model queries used per sample. */
+  queries: Ints.optional(),
 });
 
 export const TransferResultSchema = z.object({
@@ -58,6 +62,8 @@ export const SanityResultSchema = z.object({
   largeEpsilonCorrect: z.int().min(0),
   /** Samples whose input gradient of the cross-entropy is exactly zero. */
   zeroGradient: z.int().min(0),
+  /** Mean L2 norm of the input gradient of the cross-entropy over the probed samples (absent in older results). */
+  gradientNorm: z.number().min(0).optional(),
 });
 
 export const LayerStatSchema = z.object({

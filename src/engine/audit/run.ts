@@ -28,7 +28,7 @@ export async function runChunk(ctx: AuditContext, chunk: Chunk): Promise<ChunkRe
 }
 
 export function attackSpec(s: AuditSettings, name: AttackSpec['name']): AttackSpec {
-  return { name, steps: s.steps, stepSize: s.stepSize, restarts: s.restarts, queries: s.queries };
+  return { name, steps: s.steps, stepSize: s.stepSize, restarts: s.restarts, queries: s.queries, temperature: s.temperature };
 }
 
 async function runClean(ctx: AuditContext, chunk: CleanChunk): Promise<CleanResult> {
@@ -58,17 +58,26 @@ async function runAttackChunk(ctx: AuditContext, chunk: AttackChunk): Promise<At
   const clf = ctx.classifier(chunk.variant, chunk.defense, chunk.adaptive);
   const eot = chunk.adaptive && clf.randomized ? s.eot : 1;
   const bare = chunk.defense === 'none';
+  const diva = chunk.attack === 'diva';
+  // DIVA keeps the reference (behind the same defense) correct while it attacks the twin.
+  const source = diva ? ctx.classifier(ctx.reference, chunk.defense, chunk.adaptive) : undefined;
   const out: AttackResult = {
     kind: 'attack', id: chunk.id, start: chunk.start, end: chunk.end,
     correct: [], predicted: [], amplification: [], others: {}, examples: [],
+    ...(diva ? { reference: [] } : {}),
   };
   await eachMicroBatch(ctx, chunk.start, chunk.end, async (x, y, indices, labels) => {
-    const keep = bare ? indices.length : 0;
-    const opts = { norm: s.norm, epsilons: [chunk.epsilon], seed: s.seed, indices, eot, keep };
+    const keep = bare || diva ? indices.length : 0;
+    const opts = { norm: s.norm, epsilons: [chunk.epsilon], seed: s.seed, indices, eot, keep, source };
     const [r] = await ctx.runAttack(attackSpec(s, chunk.attack), clf, x, y, opts);
     expect(r && r.correct.length === indices.length, 'engine_failure', `expected one attack result of ${indices.length} samples, got ${r?.correct.length}`);
     out.correct.push(...(Array.from(r.correct) as (0 | 1)[]));
     out.predicted.push(...Array.from(r.predicted));
+    if (r.queries) (out.queries ??= []).push(...Array.from(r.queries));
+    if (source) {
+      expect(r.examples?.length === x.size, 'engine_failure', `expected ${x.size} adversarial pixels, got ${r.examples?.length}`);
+      out.reference!.push(...tf.tidy(() => argmax(forward(source, tf.tensor4d(r.examples!, x.shape), s.seed, ['diva', chunk.epsilon, 'reference'], indices))));
+    }
     if (!bare) return;
     expect(r.examples?.length === x.size, 'engine_failure', `expected ${x.size} adversarial pixels, got ${r.examples?.length}`);
     tf.tidy(() => {

@@ -5,13 +5,24 @@ import { EngineError } from '../errors';
 import { MAPPING_DEFAULTS } from '../defense/mappings';
 import type { Mapping } from '../defense/mappings';
 import type { Preprocess } from '../model/ir';
+import { PGD_DEFAULTS } from '../attacks/pgd';
 
-export const ATTACKS = ['fgsm', 'pgd', 'apgd', 'square', 'transfer'] as const;
+/** Every attack an audit can run, in report order. */
+export const ATTACKS = ['fgsm', 'pgd', 'apgd', 'apgd-dlr', 'apgd-t', 'cw', 'square', 'transfer', 'diva', 'hsj'] as const;
 export type AuditAttack = (typeof ATTACKS)[number];
+/** The default list (METHOD.md's attack defaults); the others are opt-in, for their cost (APGD-T: 9 runs, HSJ: queries). */
+export const DEFAULT_ATTACKS: readonly AuditAttack[] = ['fgsm', 'pgd', 'apgd', 'square', 'transfer'];
 /** Attacks that read the target's gradients. */
-export const WHITE_BOX: readonly AuditAttack[] = ['fgsm', 'pgd', 'apgd'];
+export const WHITE_BOX: readonly AuditAttack[] = ['fgsm', 'pgd', 'apgd', 'apgd-dlr', 'apgd-t', 'cw', 'diva'];
 /** Attacks that use no gradient of the target. */
-export const BLACK_BOX: readonly AuditAttack[] = ['square', 'transfer'];
+export const BLACK_BOX: readonly AuditAttack[] = ['square', 'transfer', 'hsj'];
+/** Attacks on cross-entropy and on a margin loss (the masking check compares the two families). */
+export const CE_ATTACKS: readonly AuditAttack[] = ['fgsm', 'pgd', 'apgd'];
+export const MARGIN_ATTACKS: readonly AuditAttack[] = ['apgd-dlr', 'apgd-t', 'cw'];
+/** Attacks that need no gradient at all: BPDA changes nothing for them, so they run once per defense. */
+export const GRADIENT_FREE: readonly AuditAttack[] = ['square', 'hsj'];
+/** The bit widths of the twins by default: METHOD.md's w8, w4, w2, w1. */
+export const DEFAULT_BITS = [8, 4, 2, 1] as const;
 
 /**
  * Samples are always evaluated in micro-batches of this size aligned to global indices
@@ -71,19 +82,21 @@ export const MICRO_BATCHES = [1, 2, 4, 8, 16] as const;
 
 export const AuditSettingsSchema = z
   .object({
-    attacks: z.array(z.enum(ATTACKS)).min(1).default([...ATTACKS]),
+    attacks: z.array(z.enum(ATTACKS)).min(1).default([...DEFAULT_ATTACKS]),
     norm: z.enum(['linf', 'l2']).default('linf'),
     /** Default: [0.1, 0.3] for linf, [1, 2] for l2. */
     epsilons: z.array(z.number().positive().max(100)).min(1).max(8).optional(),
     /** Bit widths of the quantized twins. */
-    bits: z.array(z.int().min(1).max(8)).max(8).default([8, 4, 2]),
-    /** PGD / APGD / transfer iterations; unset: 40 for PGD and transfer, 100 for APGD (METHOD.md). */
+    bits: z.array(z.int().min(1).max(8)).max(8).default([...DEFAULT_BITS]),
+    /** Iterations of the gradient attacks; unset: each attack's default (ATTACK_DEFAULTS: 40 PGD, 100 APGD). */
     steps: z.int().min(1).max(1000).optional(),
     /** Absolute PGD step; unset: 0.01 at linf, eps/4 at l2. */
     stepSize: z.number().positive().max(100).optional(),
-    restarts: z.int().min(1).max(10).default(1),
-    /** Square attack query budget (5000 is the "thorough" setting). */
-    queries: z.int().min(1).max(10000).default(1000),
+    restarts: z.int().min(1).max(10).default(PGD_DEFAULTS.restarts),
+    /** Query budget of Square and HopSkipJump per sample; unset: each attack's default (1000; 5000 is "thorough"). */
+    queries: z.int().min(1).max(10000).optional(),
+    /** Temperature T of the cross-entropy attacks (CE(z / T)); T > 1 rescues gradients of saturated low-bit models. */
+    temperature: z.number().positive().max(1000).default(PGD_DEFAULTS.temperature),
     defense: z.union([z.literal('none'), DefenseSchema]).default('none'),
     /** EOT draws per gradient for the adaptive attack on a random mapping (at least 10, METHOD.md). */
     eot: z.int().min(10).max(100).default(10),

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadWasm } from '../../wasm';
 import { initEngine } from '../../../src/engine/backend';
-import { ATTACK_DEFAULTS, runAttack, type AttackOptions } from '../../../src/engine/attacks';
+import { ATTACK_DEFAULTS, attackWork, runAttack, type AttackOptions } from '../../../src/engine/attacks';
 import { apgdCheckpoints } from '../../../src/engine/attacks/apgd';
 import { pSchedule } from '../../../src/engine/attacks/square';
 import { EngineError } from '../../../src/engine/errors';
@@ -43,7 +43,9 @@ describe('input checks', () => {
       () => runAttack({ name: 'fgsm' }, f.mlp, f.x, f.y, opts({ epsilons: [] })),
       () => runAttack({ name: 'fgsm' }, f.mlp, f.x, f.y, opts({ indices: [1, 2] })),
       () => runAttack({ name: 'fgsm' }, f.mlp, f.x, f.y, opts({ eot: 0 })),
-      () => runAttack({ name: 'square' }, f.mlp, f.x, f.y, opts({ norm: 'l2' })),
+      () => runAttack({ name: 'square', pInit: 2 }, f.mlp, f.x, f.y, opts({ norm: 'l2' })),
+      () => runAttack({ name: 'pgd', temperature: 0 }, f.mlp, f.x, f.y, opts()),
+      () => runAttack({ name: 'diva' }, f.mlp, f.x, f.y, opts()),
       () => runAttack({ name: 'pgd', steps: 0 }, f.mlp, f.x, f.y, opts()),
       () => runAttack({ name: 'pgd', stepSize: -1 }, f.mlp, f.x, f.y, opts()),
       () => runAttack({ name: 'transfer' }, f.mlp, f.x, f.y, opts()),
@@ -67,18 +69,27 @@ describe('protocol', () => {
   });
 
   it('documents the MNIST defaults', () => {
-    expect(ATTACK_DEFAULTS.pgd).toMatchObject({ steps: 40, stepSize: { linf: 0.01, l2: 'eps/4' }, randomStart: true });
-    expect(ATTACK_DEFAULTS.apgd.steps).toBe(100);
-    expect(ATTACK_DEFAULTS.square).toMatchObject({ queries: 1000, pInit: 0.8 });
+    expect(ATTACK_DEFAULTS.pgd).toMatchObject({ steps: 40, stepSize: { linf: 0.01, l2PerEps: 0.25 }, randomStart: true, temperature: 1 });
+    expect(ATTACK_DEFAULTS.apgd).toMatchObject({ steps: 100, restarts: 1, rho: 0.75, targets: 9 });
+    expect(ATTACK_DEFAULTS.square).toMatchObject({ queries: 1000, queriesThorough: 5000, pInit: 0.8 });
+    expect(ATTACK_DEFAULTS.hsj).toMatchObject({ queries: 1000 });
+    expect(ATTACK_DEFAULTS.diva).toMatchObject({ c: 1, steps: 40 });
+    // The work estimate reads the same table: a changed default moves it too.
+    expect(attackWork({ name: 'pgd' }, 10)).toBe(ATTACK_DEFAULTS.pgd.steps);
+    expect(attackWork({ name: 'apgd-t' }, 10)).toBe(ATTACK_DEFAULTS.apgd.steps * 9);
+    expect(attackWork({ name: 'apgd-t' }, 4)).toBe(ATTACK_DEFAULTS.apgd.steps * 3);
+    expect(attackWork({ name: 'hsj', queries: 50 }, 10)).toBe(50);
   });
 });
 
 describe('schedules', () => {
-  it('APGD checkpoints follow p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03, 0.06) (AutoAttack: 22, 41, ...)', () => {
+  it('APGD checkpoints are the AutoAttack code\'s integer windows (22, 41, ... at 100 steps)', () => {
     expect(apgdCheckpoints(100)).toEqual([22, 41, 57, 70, 80, 87, 93, 99]);
-    const w = apgdCheckpoints(10);
-    expect(w[0]).toBe(3);
-    expect(w.every((v, i) => i === 0 || v > w[i - 1])).toBe(true);
+    // torchattacks apgd.py at 10 steps: k = 2, then max(k - 1, 1): checks after steps 2, 3, 4, ..., 10.
+    expect(apgdCheckpoints(10)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // 40 steps: windows 8, 7, 6, 5, 4, 3, 2, 2, 2 (size_decr 1, steps_min 2).
+    expect(apgdCheckpoints(40)).toEqual([8, 15, 21, 26, 30, 33, 35, 37, 39]);
+    expect(apgdCheckpoints(1)).toEqual([1]);
   });
 
   it('Square halves p at the paper\'s query fractions', () => {

@@ -8,7 +8,9 @@ describe('criteria', () => {
   const cl = [clean('float', 0.99), clean('w4', 0.97), clean('w2', 0.8)];
   const rows = [row('float', 'pgd', 0.3, 0.6), row('w4', 'pgd', 0.3, 0.5), row('w2', 'pgd', 0.3, 0.1), row('w2', 'transfer', 0.3, 0.7)];
   const wc = [worst('float', 0.3, 0.55), worst('w2', 0.3, 0.05)];
-  const { al, ql } = criteria('float', cl, rows, wc);
+  // The paired worst case (merge: over the attacks both variants have): w2 against float over pgd only.
+  const paired = [{ variant: 'w2', defense: 'none', epsilon: 0.3, reference: 0.6, accuracy: 0.1, attacks: ['pgd'] }];
+  const { al, ql } = criteria('float', cl, rows, wc, paired);
 
   it('AL = clean accuracy - attacked accuracy of the same model', () => {
     expect(al.find((a) => a.variant === 'w2' && a.attack === 'pgd')!.value).toBe(0.7);
@@ -22,8 +24,9 @@ describe('criteria', () => {
       ['w4', 'pgd', 0.1], ['w2', 'pgd', 0.5],
       ['w2', 'worst', 0.5],
     ]);
-    // No QL for transfer: the reference is the source and has no transfer row.
+    // No QL for transfer: the reference is the source and has no transfer row; the worst case pairs like with like.
     expect(ql.every((q) => q.reference === 'float')).toBe(true);
+    expect(ql.find((q) => q.attack === 'worst')!.attacks).toEqual(['pgd']);
   });
 
   it('headline: the lowest worst case over the quantized variants behind the deployed defense', () => {

@@ -1,9 +1,11 @@
 // Hand-made report rows for the criteria, flag and JUnit tests.
 import { parseSettings } from '../../../src/engine/audit';
+import { REPORT_SCHEMA_VERSION } from '../../../src/engine/audit';
 import type { CleanRow, Report, Row, WorstCase } from '../../../src/engine/audit';
+import { LOSS_OF } from '../../../src/engine/attacks/types';
 
 export function row(variant: string, attack: Row['attack'], epsilon: number, accuracy: number, defense = 'none', adaptive = false): Row {
-  return { attack, norm: 'linf', epsilon, variant, defense, adaptive, accuracy, samples: 100, correct: Math.round(accuracy * 100) };
+  return { attack, norm: 'linf', epsilon, variant, defense, adaptive, accuracy, samples: 100, correct: Math.round(accuracy * 100), loss: LOSS_OF[attack] };
 }
 export const clean = (variant: string, accuracy: number, defense = 'none'): CleanRow => ({ variant, defense, accuracy, samples: 100, correct: Math.round(accuracy * 100) });
 export const worst = (variant: string, epsilon: number, accuracy: number, defense = 'none'): WorstCase =>
@@ -14,7 +16,7 @@ export const worst = (variant: string, epsilon: number, accuracy: number, defens
 export function fakeReport(): Report {
   const settings = parseSettings({ epsilons: [0.3], bits: [4], attacks: ['fgsm', 'pgd'] });
   return {
-    qaudit: '0.1.0', schemaVersion: 1, settings: { ...settings },
+    qaudit: '0.1.0', schemaVersion: REPORT_SCHEMA_VERSION, settings: { ...settings },
     model: { inputShape: [4, 4, 1], numClasses: 3, layers: [], parameters: 51, removedSoftmax: false, weights: [], bits: null },
     data: { name: 'synthetic <&>', samples: 100, total: 100, inputShape: [4, 4, 1] },
     variants: [{ name: 'float', bits: null, from: 'upload' }, { name: 'w4', bits: 4, from: 'quantize' }],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../../src/engine/audit';
 import type { Row } from '../../../src/engine/audit';
-import { blackBoxFlags, epsilonFlags, maskingFlags, pgdFlags, probabilityFlags, probeFlags } from '../../../src/engine/audit/flags';
+import { blackBoxFlags, epsilonFlags, marginFlags, maskingFlags, pgdFlags, probabilityFlags, probeFlags, vanishingGradientFlags } from '../../../src/engine/audit/flags';
 import type { Merged } from '../../../src/engine/audit/merged';
 import { row } from './fixtures';
 
@@ -14,13 +14,14 @@ const healthy: Row[] = [
 ];
 const ids = (fs: { id: string }[]) => fs.map((f) => f.id);
 
-function merged(parts: { probability?: (0 | 1)[]; sanity?: { defense: string; adaptive: boolean; correct: number; zero: number }[] }): Merged {
+type Probe = { defense: string; adaptive: boolean; correct: number; zero: number; variant?: string; norm?: number };
+function merged(parts: { probability?: (0 | 1)[]; sanity?: Probe[] }): Merged {
   return {
     settings: parseSettings({}), reference: 'float', variants: ['float'], n: 16, series: [], attacks: [],
     clean: { kind: 'clean', id: 'clean', start: 0, end: 16, labels: [], predicted: {}, logitError: {}, probability: parts.probability ?? [] },
     sanity: (parts.sanity ?? []).map((s) => ({
-      chunk: { id: 's', kind: 'sanity' as const, variant: 'float', defense: s.defense, adaptive: s.adaptive, start: 0, end: 16 },
-      result: { kind: 'sanity' as const, id: 's', start: 0, end: 16, largeEpsilon: 1, largeEpsilonCorrect: s.correct, zeroGradient: s.zero },
+      chunk: { id: 's', kind: 'sanity' as const, variant: s.variant ?? 'float', defense: s.defense, adaptive: s.adaptive, start: 0, end: 16 },
+      result: { kind: 'sanity' as const, id: 's', start: 0, end: 16, largeEpsilon: 1, largeEpsilonCorrect: s.correct, zeroGradient: s.zero, gradientNorm: s.norm },
     })),
     layers: { kind: 'layers', id: 'layers', layers: [] },
   };
@@ -66,6 +67,15 @@ describe('sanity flags', () => {
       ['large_epsilon_not_zero', 'error'], ['zero_gradients', 'error'],
       ['large_epsilon_not_zero', 'warning'], ['zero_gradients', 'warning'],
     ]);
+  });
+
+  it('quantization-aware masking: a twin\'s gradients 100x below the float\'s, or a margin loss far ahead of CE', () => {
+    const probe = (variant: string, norm: number): Probe => ({ variant, norm, defense: 'none', adaptive: false, correct: 0, zero: 0 });
+    const f = vanishingGradientFlags(merged({ sanity: [probe('float', 2), probe('w4', 0.5), probe('w1', 0.01)] }));
+    expect(f.map((x) => [x.id, x.variant, x.severity])).toEqual([['twin_gradients_vanish', 'w1', 'warning']]);
+    const rows = [row('w1', 'pgd', 0.1, 0.6), row('w1', 'apgd', 0.1, 0.55), row('w1', 'cw', 0.1, 0.3), row('w1', 'apgd-dlr', 0.1, 0.5)];
+    expect(marginFlags(rows).map((x) => [x.id, x.attack])).toEqual([['margin_beats_cross_entropy', 'cw']]);
+    expect(marginFlags(healthy)).toEqual([]);
   });
 
   it('outputs that look like probabilities', () => {

@@ -40,7 +40,7 @@ describe('thresholds', () => {
   it('explains what is wrong', () => {
     const cases: [string, RegExp][] = [
       ['pgd', /malformed threshold, got 'pgd'/],
-      ['cw@0.3=0.5', /unknown attack 'cw'/],
+      ['deepfool@0.3=0.5', /unknown attack 'deepfool'/],
       ['pgd=0.5', /pgd needs an epsilon/],
       ['clean@0.1=0.5', /clean takes no epsilon/],
       ['pgd@x=0.5', /epsilon must be a positive number/],

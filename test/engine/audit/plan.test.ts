@@ -7,10 +7,11 @@ describe('settings', () => {
   it('fills the documented defaults', () => {
     const s = parseSettings({});
     expect(s).toMatchObject({
-      attacks: ['fgsm', 'pgd', 'apgd', 'square', 'transfer'], norm: 'linf', epsilons: [0.1, 0.3], bits: [8, 4, 2],
-      restarts: 1, queries: 1000, defense: 'none', eot: 10, limit: 100, seed: 0, chunkSize: 32, examples: 4, sanity: true,
+      attacks: ['fgsm', 'pgd', 'apgd', 'square', 'transfer'], norm: 'linf', epsilons: [0.1, 0.3], bits: [8, 4, 2, 1],
+      restarts: 1, temperature: 1, defense: 'none', eot: 10, limit: 100, seed: 0, chunkSize: 32, examples: 4, sanity: true,
     });
     expect(s.steps).toBeUndefined();
+    expect(s.queries).toBeUndefined();
     expect(parseSettings({ norm: 'l2' }).epsilons).toEqual([1, 2]);
     expect(parseSettings({ defense: { mapping: 'sine' } }).defense).toEqual({ mapping: 'sine', freq: 8, amp: 0.05 });
   });
@@ -25,7 +26,8 @@ describe('settings', () => {
       [{ chunkSize: 20 }, 'settings.chunkSize'],
       [{ bits: [9] }, 'settings.bits.0'],
       [{ epsilons: [2] }, 'settings.epsilons'],
-      [{ attacks: ['cw'] }, 'settings.attacks.0'],
+      [{ attacks: ['deepfool'] }, 'settings.attacks.0'],
+      [{ temperature: 0 }, 'settings.temperature'],
       [{ limit: 0 }, 'settings.limit'],
       [{ defense: { mapping: 'random', eot: 3 } }, 'settings.defense'],
       [{ colour: 'red' }, 'settings'],
@@ -63,7 +65,7 @@ describe('planAudit', () => {
     const s = parseSettings({ attacks: ['transfer', 'fgsm'] });
     expect(planAudit(s, { modelBits: 8, dataSize: 50 }).some((c) => c.kind === 'transfer')).toBe(false);
     const t = planAudit(s, { modelBits: 8, dataSize: 50, surrogate: true }).find((c) => c.kind === 'transfer');
-    expect(t && t.kind === 'transfer' && t.targets.map((x) => x.variant)).toEqual(['original', 'w4', 'w2']);
+    expect(t && t.kind === 'transfer' && t.targets.map((x) => x.variant)).toEqual(['original', 'w4', 'w2', 'w1']);
   });
 
   it('adds plain and BPDA chunks behind a defense, Square without BPDA', () => {
@@ -79,9 +81,18 @@ describe('planAudit', () => {
 
   it('keeps examples in one chunk and scores the other variants on the reference adversarials', () => {
     const chunks = planAudit(parseSettings({ limit: 64 }), float).filter((c): c is AttackChunk => c.kind === 'attack');
-    expect(chunks.filter((c) => c.examples > 0).map((c) => c.id)).toEqual(['pgd:w2:none:0.3:0-32']);
-    expect(chunks.find((c) => c.id === 'fgsm:float:none:0.1:0-32')!.others).toEqual(['w8', 'w4', 'w2']);
+    expect(chunks.filter((c) => c.examples > 0).map((c) => c.id)).toEqual(['pgd:w1:none:0.3:0-32']);
+    expect(chunks.find((c) => c.id === 'fgsm:float:none:0.1:0-32')!.others).toEqual(['w8', 'w4', 'w2', 'w1']);
     expect(chunks.find((c) => c.id === 'fgsm:w8:none:0.1:0-32')!.others).toEqual([]);
+  });
+
+  it('runs DIVA on the twins only and HopSkipJump without BPDA', () => {
+    const s = parseSettings({ attacks: ['diva', 'hsj'], epsilons: [0.3], bits: [4], limit: 16, defense: { mapping: 'sine' }, sanity: false });
+    const ids = planAudit(s, float).filter((c) => c.kind === 'attack').map((c) => c.id);
+    expect(ids).toEqual([
+      'diva:w4:none:0.3:0-16', 'diva:w4:sine:0.3:0-16', 'diva:w4:sine+bpda:0.3:0-16',
+      'hsj:float:none:0.3:0-16', 'hsj:float:sine:0.3:0-16', 'hsj:w4:none:0.3:0-16', 'hsj:w4:sine:0.3:0-16',
+    ]);
   });
 
   it('evaluates no more samples than the data set holds', () => {
