@@ -83,11 +83,17 @@ const conv2dSpec: OpSpec = {
 };
 
 /** Activations the stock FusedConv2D applies in its output loop (XNNPACK clamps) that the gradient below knows. */
-export type FusedActivation = 'linear' | 'relu';
+export type FusedActivation = 'linear' | 'relu' | 'relu6';
 
-/** dL/d(pre-activation): relu passes dy where its output is positive (y > 0 exactly when the input was). */
-function preActivationGrad(dy: Tensor, y: Tensor, activation: unknown): Tensor {
-  return activation === 'relu' ? tf.mul(dy, tf.step(y)) : dy;
+/**
+ * dL/d(pre-activation), from the saved output y: relu passes dy where y > 0 (exactly where the input was), relu6
+ * where 0 < y < 6, tested as y * (6 - y) > 0 (two same-shape ops and a Step instead of tfjs' LessEqual, Cast and
+ * Step on the input; exact: for 0 < y < 6 in float32 the product is at least 6 * 2^-149 or 6 * ulp(6) > 0).
+ */
+export function preActivationGrad(dy: Tensor, y: Tensor, activation: unknown): Tensor {
+  if (activation === 'relu') return tf.mul(dy, tf.step(y));
+  if (activation === 'relu6') return tf.mul(dy, tf.step(tf.mul(y, tf.sub(6, y))));
+  return dy;
 }
 
 const fusedConv2dSpec: OpSpec = {
