@@ -2,7 +2,7 @@
 // has no depthwise backprop kernels (PLATFORM.md).
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorMap, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
-import { dilate, preActivationGrad, type FusedActivation } from './conv';
+import { dilate, flipSpatial, preActivationGrad, type FusedActivation } from './conv';
 import { runOp, type OpSpec } from './kernel';
 
 function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
@@ -19,7 +19,7 @@ function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
 export function depthwiseInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   const g = geometry(xShape, w.shape, attrs);
   const [kh, kw, c, m] = w.shape;
-  const flipped = tf.reverse(w, [0, 1]);
+  const flipped = flipSpatial(w);
   const dyd = dilate(dy, g.strideHeight, g.strideWidth);
   const bottom = g.inHeight + g.padInfo.top - dyd.shape[1];
   const right = g.inWidth + g.padInfo.left - dyd.shape[2];
