@@ -46,7 +46,7 @@ export function forward(g: Graph, weights: tf.NamedTensorMap, x: tf.Tensor4D, fu
   bind(g.input.name, tf.reshape(preprocess(x, g.preprocess), [x.shape[0], ...g.input.shape]));
   for (const step of steps) {
     const node = step.node;
-    bind(node.name, runNode(node, node.inputs.map((i) => values.get(i)!), step.fold ? foldedWeights(step, own) : own(node.name)));
+    bind(node.name, runNode(node, node.inputs.map((i) => values.get(i)!), step.fold ? foldedWeights(step, own, free ? weights : null) : own(node.name)));
     if (!free) continue;
     for (const i of node.inputs) {
       const n = left.get(i)! - 1;

@@ -78,7 +78,7 @@ const scaledRole = (op: Op): string => (op.type === 'depthwise' ? 'depthwise_ker
  * bias (b - mean) * f + beta; without a BatchNorm, the source node's own weights. Not tidied: it sits inside
  * tf.grad when weights are differentiated, and the executor's callers tidy.
  */
-export function foldedWeights(step: Step, own: (node: string) => WeightOf): WeightOf {
+export function foldedWeights(step: Step, own: (node: string) => WeightOf, cache: tf.NamedTensorMap | null): WeightOf {
   const src = own(step.fold!.source.name);
   const bnNode = step.fold!.bn;
   if (!bnNode) return src;
@@ -87,11 +87,46 @@ export function foldedWeights(step: Step, own: (node: string) => WeightOf): Weig
   const op = step.fold!.source.op as Linear;
   const role = scaledRole(op);
   const k = src(role);
+  const deps = [k, ...(op.useBias ? [src('bias')] : []), ...BN_ROLES.filter((r) => r !== 'gamma' || bn.scale).filter((r) => r !== 'beta' || bn.center).map((r) => bw(r))];
+  if (cache) {
+    const hit = cached(cache, step.node.name, deps);
+    if (hit) return (r) => (r === role ? hit[0] : r === 'bias' ? hit[1] : src(r));
+  }
   let f = tf.rsqrt(tf.add(bw('moving_variance'), bn.epsilon));
   if (bn.scale) f = tf.mul(f, bw('gamma'));
   // Depthwise output channel c*m + j is kernel element [.., c, j]: f reshaped to [C, m] lines up with it.
   const kernel = tf.mul(k, op.type === 'depthwise' ? tf.reshape(f, k.shape.slice(-2)) : f);
   let bias = op.useBias ? tf.mul(tf.sub(src('bias'), bw('moving_mean')), f) : tf.mul(tf.neg(bw('moving_mean')), f);
   if (bn.center) bias = tf.add(bias, bw('beta'));
+  if (cache) remember(cache, step.node.name, deps, [kernel, bias]);
   return (r) => (r === role ? kernel : r === 'bias' ? bias : src(r));
+}
+
+const BN_ROLES = ['moving_variance', 'moving_mean', 'gamma', 'beta'];
+
+/**
+ * Folded weights kept between forward passes outside a gradient (Square's queries, clean accuracy): at batch 1 the
+ * ~8 small fold ops per layer cost more than the BatchNorm they replace. Keyed by the weight map, valid while every
+ * source tensor keeps its data (a Variable's assign changes it); the weight map's owner frees them (releaseFolded).
+ */
+const caches = new WeakMap<tf.NamedTensorMap, Map<string, { deps: object[]; out: [tf.Tensor, tf.Tensor] }>>();
+
+function cached(weights: tf.NamedTensorMap, name: string, deps: tf.Tensor[]): [tf.Tensor, tf.Tensor] | null {
+  const e = caches.get(weights)?.get(name);
+  if (!e || e.out[0].isDisposed || e.deps.length !== deps.length || deps.some((d, i) => d.dataId !== e.deps[i])) return null;
+  return e.out;
+}
+
+function remember(weights: tf.NamedTensorMap, name: string, deps: tf.Tensor[], out: [tf.Tensor, tf.Tensor]): void {
+  let m = caches.get(weights);
+  if (!m) caches.set(weights, (m = new Map()));
+  const old = m.get(name);
+  if (old) tf.dispose(old.out);
+  m.set(name, { deps: deps.map((d) => d.dataId), out: [tf.keep(out[0]), tf.keep(out[1])] });
+}
+
+/** Frees the folded weights kept for `weights` (call when disposing them). */
+export function releaseFolded(weights: tf.NamedTensorMap): void {
+  for (const e of caches.get(weights)?.values() ?? []) tf.dispose(e.out);
+  caches.delete(weights);
 }

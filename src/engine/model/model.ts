@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from '../errors';
 import { forward } from './execute';
+import { releaseFolded } from './fuse';
 import { analyze, type GraphShapes } from './graph';
 import { isKernelKey, kernelChannels, type Graph } from './ir';
 import { affineGrid, checkBits, quantizeTensor } from './quantize';
@@ -92,6 +93,7 @@ export class GraphModel implements Model {
   }
 
   dispose(): void {
+    releaseFolded(this.weights);
     for (const t of Object.values(this.weights)) t.dispose();
   }
 }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadWasm } from '../../wasm';
 import { initEngine } from '../../../src/engine/backend';
 import { forward } from '../../../src/engine/model/execute';
-import { fusePlan } from '../../../src/engine/model/fuse';
+import { fusePlan, releaseFolded } from '../../../src/engine/model/fuse';
 import type { Graph, Node, Op } from '../../../src/engine/model/ir';
 import { analyze } from '../../../src/engine/model/graph';
 
@@ -67,9 +67,19 @@ describe('BatchNorm and ReLU fusion', () => {
     const [wa, wb] = [vg(true), vg(false)];
     expect(Object.keys(wa).sort()).toEqual(Object.keys(wb).sort());
     for (const k of Object.keys(wb)) expect(relErr(wa[k]!, wb[k]!), k).toBeLessThan(1e-4);
+    // Outside a gradient the folded weights are kept: a second pass makes no tensor; a Variable's new value refolds.
     const before = tf.memory().numTensors;
     tf.tidy(() => forward(g, w, x)).dispose();
     expect(tf.memory().numTensors).toBe(before);
+    tf.tidy(() => forward(g, vars, x)).dispose();
+    vars['c1/kernel']!.assign(tf.mul(vars['c1/kernel']!, -2));
+    vars['b2/moving_mean']!.assign(tf.add(vars['b2/moving_mean']!, 0.5));
+    const [c, d] = [true, false].map((f) => tf.tidy(() => forward(g, vars, x, f)));
+    expect(relErr(c!, d!)).toBeLessThan(1e-5);
+    expect(relErr(c!, a!)).toBeGreaterThan(1e-2);
+    releaseFolded(w);
+    releaseFolded(vars);
+    tf.dispose([c!, d!]);
     tf.dispose([a!, b!, ga!, gb!, x, ...Object.values(vars), ...Object.values(w), ...Object.values(wa), ...Object.values(wb)]);
   });
 });
