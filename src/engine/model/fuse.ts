@@ -125,6 +125,14 @@ function remember(weights: tf.NamedTensorMap, name: string, deps: tf.Tensor[], o
   m.set(name, { deps: deps.map((d) => d.dataId), out: [tf.keep(out[0]), tf.keep(out[1])] });
 }
 
+/** Folds every BatchNorm of `g` into the cache of `weights` now (a model does it when made, not on its first call). */
+export function prefold(g: Graph, weights: tf.NamedTensorMap): void {
+  const own = (node: string): WeightOf => (role) => weights[`${node}/${role}`]!;
+  tf.tidy(() => {
+    for (const step of fusePlan(g)) if (step.fold?.bn) foldedWeights(step, own, weights);
+  });
+}
+
 /** Frees the folded weights kept for `weights` (call when disposing them). */
 export function releaseFolded(weights: tf.NamedTensorMap): void {
   for (const e of caches.get(weights)?.values() ?? []) tf.dispose(e.out);
