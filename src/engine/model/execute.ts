@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { consumers } from './graph';
 import type { Graph, Preprocess } from './ir';
+import { foldedWeights, fusePlan, type Step } from './fuse';
 import { runNode } from './kernels';
 
 function preprocess(x: tf.Tensor, p: Preprocess | null): tf.Tensor {
@@ -23,9 +24,12 @@ function weightOf(weights: tf.NamedTensorMap, node: string) {
 
 /**
  * Logits [N, classes] for images x [N, H, W, C] in [0, 1]. Not wrapped in tf.tidy, so that it can sit inside
- * tf.grad / tf.variableGrads; callers tidy. `weights` are keyed `${node}/${role}`.
+ * tf.grad / tf.variableGrads; callers tidy. `weights` are keyed `${node}/${role}`. BatchNorm and ReLU are fused
+ * into the op before them (fuse.ts) unless `fuse` is false (the reference the tests compare the fused run with).
  */
-export function forward(g: Graph, weights: tf.NamedTensorMap, x: tf.Tensor4D): tf.Tensor2D {
+export function forward(g: Graph, weights: tf.NamedTensorMap, x: tf.Tensor4D, fuse = true): tf.Tensor2D {
+  const steps: Step[] = fuse ? fusePlan(g) : g.nodes.map((node) => ({ node, fold: null }));
+  const own = (name: string) => weightOf(weights, name);
   const free = !recording();
   const left = consumers(g);
   const values = new Map<string, tf.Tensor>();
@@ -40,8 +44,9 @@ export function forward(g: Graph, weights: tf.NamedTensorMap, x: tf.Tensor4D): t
     if (k === 0 && t !== x) t.dispose();
   };
   bind(g.input.name, tf.reshape(preprocess(x, g.preprocess), [x.shape[0], ...g.input.shape]));
-  for (const node of g.nodes) {
-    bind(node.name, runNode(node, node.inputs.map((i) => values.get(i)!), weightOf(weights, node.name)));
+  for (const step of steps) {
+    const node = step.node;
+    bind(node.name, runNode(node, node.inputs.map((i) => values.get(i)!), step.fold ? foldedWeights(step, own, free ? weights : null) : own(node.name)));
     if (!free) continue;
     for (const i of node.inputs) {
       const n = left.get(i)! - 1;

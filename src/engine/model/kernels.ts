@@ -1,7 +1,7 @@
 // Forward functions of the IR ops on tfjs, built on src/engine/ops so that their fast gradients apply. Tensors
 // carry the batch axis; attributes count axes without it.
 import * as tf from '@tensorflow/tfjs-core';
-import { avgPool, conv2d, dense, depthwiseConv2d, maxPool } from '../ops';
+import { avgPool, conv2d, dense, depthwiseConv2d, maxPool, type FusedActivation } from '../ops';
 import type { Act, Node, Op, Pad2D } from './ir';
 
 export type WeightOf = (role: string) => tf.Tensor;
@@ -66,18 +66,27 @@ function conv(x: tf.Tensor4D, op: Extract<Op, { type: 'conv2d' }>, w: WeightOf):
     const ks = tf.split(kernel, op.groups, 3) as tf.Tensor4D[];
     return withBias(tf.concat(xs.map((xi, i) => conv2d(xi, ks[i]!, op.strides, pad)), 3), op.useBias, w, op.act);
   }
-  // Bias and ReLU fused into the conv's output loop: one kernel instead of three, forward and backward.
-  if (op.act.fn === 'relu' || op.act.fn === 'linear') {
-    return conv2d(src, kernel, op.strides, pad, { bias: op.useBias ? (w('bias') as tf.Tensor1D) : undefined, activation: op.act.fn });
-  }
-  return withBias(conv2d(src, kernel, op.strides, pad), op.useBias, w, op.act);
+  const f = fused(op, w);
+  return f ? conv2d(src, kernel, op.strides, pad, f) : withBias(conv2d(src, kernel, op.strides, pad), op.useBias, w, op.act);
+}
+
+/** Bias and a (ReLU / ReLU6) activation for the fused kernels' output loop: one kernel instead of three, forward and backward. */
+function fused(op: { useBias: boolean; act: Act }, w: WeightOf): { bias?: tf.Tensor1D; activation: FusedActivation } | null {
+  const fn = op.act.fn;
+  if (fn !== 'linear' && fn !== 'relu' && fn !== 'relu6') return null;
+  return { bias: op.useBias ? (w('bias') as tf.Tensor1D) : undefined, activation: fn };
 }
 
 function depthwise(x: tf.Tensor4D, op: Extract<Op, { type: 'depthwise' | 'separable' }>, w: WeightOf): tf.Tensor {
   const [src, pad] = padded(x, op.padding);
-  const y = depthwiseConv2d(src, dilateKernel(w('depthwise_kernel') as tf.Tensor4D, op.dilations), op.strides, pad);
-  if (op.type === 'depthwise') return withBias(y, op.useBias, w, op.act);
-  return withBias(conv2d(y, w('pointwise_kernel') as tf.Tensor4D, [1, 1], 'valid'), op.useBias, w, op.act);
+  const dk = dilateKernel(w('depthwise_kernel') as tf.Tensor4D, op.dilations);
+  const f = fused(op, w);
+  if (op.type === 'depthwise') {
+    return f ? depthwiseConv2d(src, dk, op.strides, pad, f) : withBias(depthwiseConv2d(src, dk, op.strides, pad), op.useBias, w, op.act);
+  }
+  const y = depthwiseConv2d(src, dk, op.strides, pad);
+  const pk = w('pointwise_kernel') as tf.Tensor4D;
+  return f ? conv2d(y, pk, [1, 1], 'valid', f) : withBias(conv2d(y, pk, [1, 1], 'valid'), op.useBias, w, op.act);
 }
 
 function denseAny(x: tf.Tensor, op: Extract<Op, { type: 'dense' }>, w: WeightOf): tf.Tensor {

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from '../errors';
 import { forward } from './execute';
+import { prefold, releaseFolded } from './fuse';
 import { analyze, type GraphShapes } from './graph';
 import { isKernelKey, kernelChannels, type Graph } from './ir';
 import { affineGrid, checkBits, quantizeTensor } from './quantize';
@@ -31,6 +32,7 @@ export class GraphModel implements Model {
   ) {
     this.shapes = shapes ?? analyze(graph);
     for (const t of Object.values(weights)) tf.keep(t);
+    prefold(graph, weights);
     this.inputShape = [...graph.imageShape];
     this.numClasses = this.shapes.tensors.get(graph.output)![0]!;
   }
@@ -92,6 +94,7 @@ export class GraphModel implements Model {
   }
 
   dispose(): void {
+    releaseFolded(this.weights);
     for (const t of Object.values(this.weights)) t.dispose();
   }
 }

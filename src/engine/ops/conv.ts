@@ -28,7 +28,7 @@ function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
 export function convInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   const g = geometry(xShape, w.shape, attrs);
   const [kh, kw] = [g.filterHeight, g.filterWidth];
-  const wFlip = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as Tensor4D;
+  const wFlip = tf.transpose(flipSpatial(w), [0, 1, 3, 2]) as Tensor4D;
   const dyd = dilate(dy, g.strideHeight, g.strideWidth);
   // Rows of the dilated dy: (Ho-1)*s+1 real ones plus s-1 trailing zeros from `dilate`.
   let bottom = g.inHeight + g.padInfo.top - dyd.shape[1];
@@ -63,6 +63,12 @@ export function convFilterGrad(x: Tensor4D, dy: Tensor4D, wShape: number[], attr
   return tf.transpose(r, [1, 2, 0, 3]) as Tensor4D;
 }
 
+/**
+ * The filter turned 180 degrees in its spatial axes. A 1x1 filter is its own flip: skipping it spares wasm's Reverse,
+ * whose per-element index arithmetic cost ~5 ms per call on MobileNetV2's 1x1 kernels, every backward pass.
+ */
+export const flipSpatial = (w: Tensor4D): Tensor4D => (w.shape[0] === 1 && w.shape[1] === 1 ? w : tf.reverse(w, [0, 1]));
+
 /** Inserts s-1 zeros after every row/column (trailing ones included): [N,H,W,C] -> [N,H*sh,W*sw,C]. */
 export function dilate(t: Tensor4D, sh: number, sw: number): Tensor4D {
   if (sh === 1 && sw === 1) return t;
@@ -83,11 +89,17 @@ const conv2dSpec: OpSpec = {
 };
 
 /** Activations the stock FusedConv2D applies in its output loop (XNNPACK clamps) that the gradient below knows. */
-export type FusedActivation = 'linear' | 'relu';
+export type FusedActivation = 'linear' | 'relu' | 'relu6';
 
-/** dL/d(pre-activation): relu passes dy where its output is positive (y > 0 exactly when the input was). */
-function preActivationGrad(dy: Tensor, y: Tensor, activation: unknown): Tensor {
-  return activation === 'relu' ? tf.mul(dy, tf.step(y)) : dy;
+/**
+ * dL/d(pre-activation), from the saved output y: relu passes dy where y > 0 (exactly where the input was), relu6
+ * where 0 < y < 6, tested as y * (6 - y) > 0 (two same-shape ops and a Step instead of tfjs' LessEqual, Cast and
+ * Step on the input; exact: for 0 < y < 6 in float32 the product is at least 6 * 2^-149 or 6 * ulp(6) > 0).
+ */
+export function preActivationGrad(dy: Tensor, y: Tensor, activation: unknown): Tensor {
+  if (activation === 'relu') return tf.mul(dy, tf.step(y));
+  if (activation === 'relu6') return tf.mul(dy, tf.step(tf.mul(y, tf.sub(6, y))));
+  return dy;
 }
 
 const fusedConv2dSpec: OpSpec = {

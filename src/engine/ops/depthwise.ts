@@ -1,8 +1,8 @@
 // Depthwise conv whose gradients are forward DepthwiseConv2dNative calls and strided slices: tfjs-backend-wasm
 // has no depthwise backprop kernels (PLATFORM.md).
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedAttrMap, Tensor4D } from '@tensorflow/tfjs-core';
-import { dilate } from './conv';
+import type { NamedAttrMap, NamedTensorMap, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
+import { dilate, flipSpatial, preActivationGrad, type FusedActivation } from './conv';
 import { runOp, type OpSpec } from './kernel';
 
 function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
@@ -19,7 +19,7 @@ function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
 export function depthwiseInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   const g = geometry(xShape, w.shape, attrs);
   const [kh, kw, c, m] = w.shape;
-  const flipped = tf.reverse(w, [0, 1]);
+  const flipped = flipSpatial(w);
   const dyd = dilate(dy, g.strideHeight, g.strideWidth);
   const bottom = g.inHeight + g.padInfo.top - dyd.shape[1];
   const right = g.inWidth + g.padInfo.left - dyd.shape[2];
@@ -68,7 +68,32 @@ const depthwiseSpec: OpSpec = {
   }),
 };
 
-/** NHWC depthwise conv, filter [kh, kw, C, m] (output channel c*m + j), stride `strides`, no dilation. */
-export function depthwiseConv2d(x: Tensor4D, w: Tensor4D, strides: [number, number], pad: 'valid' | 'same'): Tensor4D {
-  return runOp<Tensor4D>(depthwiseSpec, { x, filter: w }, { strides, pad, dilations: [1, 1], dataFormat: 'NHWC' });
+const fusedDepthwiseSpec: OpSpec = {
+  name: 'QauditFusedDepthwiseConv2D',
+  stock: 'FusedDepthwiseConv2D',
+  inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
+  grad: (dy, [x, w, y], attrs) => {
+    // Made here, not in a thunk: tfjs runs each thunk in its own tidy, which would free it for the next one.
+    const pre = preActivationGrad(dy, y!, attrs.activation) as Tensor4D;
+    return {
+      x: () => depthwiseInputGrad(pre, w as Tensor4D, x!.shape, attrs),
+      filter: () => depthwiseFilterGrad(x as Tensor4D, pre, w!.shape, attrs),
+      bias: () => tf.sum(pre, [0, 1, 2]),
+    };
+  },
+};
+
+/**
+ * NHWC depthwise conv, filter [kh, kw, C, m] (output channel c*m + j), stride `strides`, no dilation. With `fused`,
+ * the stock FusedDepthwiseConv2D: bias and activation in the output loop (see conv2d in conv.ts).
+ */
+export function depthwiseConv2d(
+  x: Tensor4D, w: Tensor4D, strides: [number, number], pad: 'valid' | 'same',
+  fused?: { bias?: Tensor1D; activation?: FusedActivation },
+): Tensor4D {
+  const attrs = { strides, pad, dilations: [1, 1], dataFormat: 'NHWC' };
+  if (!fused) return runOp<Tensor4D>(depthwiseSpec, { x, filter: w }, attrs);
+  const inputs: NamedTensorMap = fused.bias ? { x, filter: w, bias: fused.bias } : { x, filter: w };
+  return runOp<Tensor4D>(fusedDepthwiseSpec, inputs, { ...attrs, activation: fused.activation ?? 'linear', leakyreluAlpha: 0 });
 }
