@@ -30,6 +30,9 @@ const EnvSchema = z.object({
   RATE_LIMIT_WRITE_BURST: int(1, 1e6).default(10),
   RATE_LIMIT_READS_PER_MINUTE: int(1, 1e6).default(600),
   RATE_LIMIT_READ_BURST: int(1, 1e6).default(120),
+  /** Failed authentications per client address (IPv6: per /64) before 429s. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: int(1, 1e6).default(10),
+  RATE_LIMIT_AUTH_FAILURE_BURST: int(1, 1e6).default(10),
   HF_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** Path of model.json inside a Hugging Face model repository. */
   HF_MODEL_PATH: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/).refine((p) => !p.split('/').includes('..')).default('model.json'),
@@ -60,7 +63,7 @@ export interface RateLimit {
 export interface AppConfig {
   apiKeys: string[];
   limits: Limits;
-  rateLimits: { writes: RateLimit; reads: RateLimit };
+  rateLimits: { writes: RateLimit; reads: RateLimit; authFailures: RateLimit };
   webhooks: { huggingfaceSecret?: string; huggingfaceModelPath: string; mlflowSecret?: string; toleranceSeconds: number };
   fetch: { allowedHosts: string[]; maxBytes: number; timeoutMs: number };
 }
@@ -85,6 +88,7 @@ export function configFromEnv(env: Record<string, unknown>, defaults: { chunkMem
     rateLimits: {
       writes: { perMinute: e.RATE_LIMIT_WRITES_PER_MINUTE, burst: e.RATE_LIMIT_WRITE_BURST },
       reads: { perMinute: e.RATE_LIMIT_READS_PER_MINUTE, burst: e.RATE_LIMIT_READ_BURST },
+      authFailures: { perMinute: e.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE, burst: e.RATE_LIMIT_AUTH_FAILURE_BURST },
     },
     webhooks: {
       huggingfaceSecret: e.HF_WEBHOOK_SECRET, huggingfaceModelPath: e.HF_MODEL_PATH,
