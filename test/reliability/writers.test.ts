@@ -28,7 +28,8 @@ describe('writes without API keys are local only', () => {
     const t = await makeApp();
     expect((await t.req('/v1/audits', { headers: { host: 'rebind.attacker.example' } })).status).toBe(403);
     expect((await t.req('/v1/audits', { headers: { host: 'localhost:8787' } })).status).toBe(200);
-    for (const headers of [{ host: '127.0.0.1:8787', origin: 'http://127.0.0.1:8787', 'sec-fetch-site': 'same-origin' }, { host: '[::1]:8787' }, {}]) {
+    const ok: Record<string, string>[] = [{ host: '127.0.0.1:8787', origin: 'http://127.0.0.1:8787', 'sec-fetch-site': 'same-origin' }, { host: "[::1]:8787" }, {}];
+    for (const headers of ok) {
       expect((await t.req('/v1/models', upload(headers))).status).toBeLessThan(300);
     }
   });
