@@ -11,6 +11,7 @@ import { exportPrivateJwk, generateSigningKey, importPrivateKey, type PrivateJwk
 import { configFromEnv, NODE_DEFAULTS } from './config';
 import { builtinMnist } from './data/mnist.node';
 import { NodeJobDriver } from './jobs/runner.node';
+import { pinnedFetch } from './runtime/fetch.node';
 import { startNodeEngine } from './runtime/node';
 import { s3ConfigFromEnv } from './storage/config';
 import { startEmbeddedS3 } from './storage/embedded';
@@ -55,6 +56,8 @@ export async function startServer(env: Env = process.env): Promise<RunningServer
     startEngine: startNodeEngine,
     clientAddress: (c) => getConnInfo(c).remote.address,
     resolve: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+    // Connects to the address `resolve` vetted, without a second look-up.
+    fetcher: pinnedFetch,
   });
   const server = serve({ fetch: app.fetch, port, hostname });
   await new Promise<void>((ok, fail) => server.once('listening', ok).once('error', fail));

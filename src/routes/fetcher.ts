@@ -2,7 +2,7 @@
 // (every redirect hop re-checked), a byte cap over all files and one deadline.
 import type { AppConfig } from '../config';
 import type { ModelFiles } from './body';
-import { shardOrder } from './ingest';
+import { parseModelJson, shardOrder } from './manifest';
 import { isPublicAddress, parseV4 } from './addresses';
 import { ProblemError } from './problem';
 
@@ -93,17 +93,31 @@ async function fetchBytes(raw: string, ctx: FetchContext): Promise<Uint8Array> {
 async function readCapped(res: Response, ctx: FetchContext): Promise<Uint8Array> {
   const over = () => new ProblemError(422, 'limit_exceeded', `expected the fetched model to be at most ${ctx.config.maxBytes} bytes, got more`, 'url');
   if (Number(res.headers.get('content-length') ?? 0) > ctx.remaining) throw over();
+  const reader = res.body?.getReader();
+  // The deadline holds even for a body stream that ignores the abort signal: cancel it, and refuse what was read.
+  let late = false;
+  const onAbort = () => { late = true; void reader?.cancel().catch(() => undefined); };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await readAll(reader, ctx, over, () => late);
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function readAll(reader: ReadableStreamDefaultReader<Uint8Array> | undefined, ctx: FetchContext, over: () => ProblemError, late: () => boolean): Promise<Uint8Array> {
+  const cut = () => new ProblemError(502, 'fetch_failed', `expected the fetched files within ${ctx.config.timeoutMs} ms, got a body cut short or too slow`, 'url');
   const parts: Uint8Array[] = [];
   let n = 0;
-  const reader = res.body?.getReader();
   while (reader) {
     let chunk: ReadableStreamReadResult<Uint8Array>;
     try {
       chunk = await reader.read();
     } catch {
       // The deadline (or the peer) cut the body mid-way: an upstream failure, not ours.
-      throw new ProblemError(502, 'fetch_failed', `expected the fetched files within ${ctx.config.timeoutMs} ms, got a body cut short or too slow`, 'url');
+      throw cut();
     }
+    if (late()) throw cut();
     const { done, value } = chunk;
     if (done) break;
     n += value.byteLength;
@@ -124,15 +138,11 @@ async function readCapped(res: Response, ctx: FetchContext): Promise<Uint8Array>
 export async function fetchModel(url: string, fetcher: Fetcher, config: AppConfig['fetch'], resolve?: Resolver): Promise<ModelFiles> {
   const ctx: FetchContext = { fetcher, resolve, config, signal: AbortSignal.timeout(config.timeoutMs), remaining: config.maxBytes };
   const json = await fetchBytes(url, ctx);
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(new TextDecoder().decode(json));
-  } catch {
-    throw new ProblemError(422, 'invalid_model', 'expected the fetched model.json to be JSON, got other bytes', 'url');
-  }
+  // Size and nesting checked before parsing, as for uploads.
+  const { value: manifest } = parseModelJson(json, 'url');
   const files = new Map<string, Uint8Array>();
   // shardOrder refuses a manifest naming a file twice, so each path is downloaded once.
-  for (const name of shardOrder(manifest)) {
+  for (const name of shardOrder(manifest, 'url')) {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(name)) throw new ProblemError(422, 'invalid_model', `expected weight file names of [A-Za-z0-9_.-], got ${JSON.stringify(name.slice(0, 80))}`, 'url');
     files.set(name, await fetchBytes(new URL(name, url).href, ctx));
   }
