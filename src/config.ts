@@ -23,6 +23,15 @@ const EnvSchema = z.object({
   /** Memory one audit chunk may use, in MiB: micro-batches are sized from the model to fit. Default: the runtime's
    *  (128, a Workers isolate, on Workers; 1024 on Node). */
   CHUNK_MEMORY_MB: int(16, 65536).optional(),
+  /** Multiply-adds one job may cost: per-sample multiply-adds x samples x forward passes per sample (docs/api.md#limits). */
+  MAX_MACS: int(1, 1e18).default(5e13),
+  /** Activation memory of one micro-batch (forward and backward), in bytes. */
+  MAX_ACTIVATION_BYTES: int(1024 * 1024, 64 * 1024 * MiB).default(512 * MiB),
+  /** Wall-clock seconds a job may run (summed over restarts, from its first start) before it fails with time_limit. */
+  MAX_JOB_SECONDS: int(1, 7 * 24 * 3600).default(4 * 3600),
+  /** Unfinished (queued or running) jobs per API key, and per client address (IPv6: per /64); 429 beyond. */
+  MAX_QUEUED_PER_KEY: int(1, 1e6).default(20),
+  MAX_QUEUED_PER_ADDRESS: int(1, 1e6).default(20),
   /** Mini-batches one retraining job may run (epochs x batches per epoch, or its maxBatches). */
   MAX_TRAIN_BATCHES: int(1, 1e7).default(20_000),
   /** Token buckets per API key or client address: sustained requests per minute, and burst size. */
@@ -53,6 +62,11 @@ export interface Limits {
   trainBatches: number;
   /** Bytes one audit chunk may use (CHUNK_MEMORY_MB). */
   chunkMemoryBytes: number;
+  macs: number;
+  activationBytes: number;
+  jobSeconds: number;
+  queuedPerKey: number;
+  queuedPerAddress: number;
 }
 
 export interface RateLimit {
@@ -84,7 +98,9 @@ export function configFromEnv(env: Record<string, unknown>, defaults: { chunkMem
   const e = r.data;
   return {
     apiKeys: e.API_KEYS,
-    limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK, trainBatches: e.MAX_TRAIN_BATCHES, chunkMemoryBytes: (e.CHUNK_MEMORY_MB ?? defaults.chunkMemoryMb) * MiB },
+    limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK, trainBatches: e.MAX_TRAIN_BATCHES, chunkMemoryBytes: (e.CHUNK_MEMORY_MB ?? defaults.chunkMemoryMb) * MiB,
+      macs: e.MAX_MACS, activationBytes: e.MAX_ACTIVATION_BYTES, jobSeconds: e.MAX_JOB_SECONDS,
+      queuedPerKey: e.MAX_QUEUED_PER_KEY, queuedPerAddress: e.MAX_QUEUED_PER_ADDRESS },
     rateLimits: {
       writes: { perMinute: e.RATE_LIMIT_WRITES_PER_MINUTE, burst: e.RATE_LIMIT_WRITE_BURST },
       reads: { perMinute: e.RATE_LIMIT_READS_PER_MINUTE, burst: e.RATE_LIMIT_READ_BURST },

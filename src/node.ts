@@ -37,7 +37,10 @@ export async function loadSigningKey(env: Env): Promise<SigningKey> {
 
 export interface RunningServer {
   url: string;
+  /** Stops serving and waits for the running jobs to finish. */
   close(): Promise<void>;
+  /** SIGTERM: stops serving and stops the running job at once (its record stays running; the next start resumes it). */
+  shutdown(): Promise<void>;
 }
 
 export async function startServer(env: Env = process.env): Promise<RunningServer> {
@@ -50,7 +53,8 @@ export async function startServer(env: Env = process.env): Promise<RunningServer
   const signer = await loadSigningKey(env);
   await startNodeEngine();
   const log = (msg: string, e?: unknown) => console.error(`qaudit: ${msg}`, e ?? '');
-  const driver = new NodeJobDriver({ store, signingKey: signer, builtin: builtinMnist, log, memoryBudget: config.limits.chunkMemoryBytes });
+  const driver = new NodeJobDriver({ store, signingKey: signer, builtin: builtinMnist, log, memoryBudget: config.limits.chunkMemoryBytes,
+    maxJobSeconds: config.limits.jobSeconds });
   const app = createApp({
     store, driver, signer, config,
     startEngine: startNodeEngine,
@@ -63,13 +67,22 @@ export async function startServer(env: Env = process.env): Promise<RunningServer
   await new Promise<void>((ok, fail) => server.once('listening', ok).once('error', fail));
   const addr = server.address();
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${typeof addr === 'object' && addr ? addr.port : port}`;
+  const stopServing = async () => {
+    const closed = new Promise<void>((ok) => server.close(() => ok()));
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    await closed;
+  };
   return {
     url,
     async close() {
-      const closed = new Promise<void>((ok) => server.close(() => ok()));
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await closed;
+      await stopServing();
       await driver.close();
+      store.close();
+      await embedded?.stop();
+    },
+    async shutdown() {
+      await stopServing();
+      await driver.stop();
       store.close();
       await embedded?.stop();
     },
@@ -83,9 +96,10 @@ async function main(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    // A running audit resumes on the next start (the runner scans for queued and running jobs), so do not wait long.
-    setTimeout(() => process.exit(0), 5000).unref();
-    running.close().then(() => process.exit(0), () => process.exit(1));
+    // The running job is stopped, not awaited: it resumes on the next start (the driver scans for queued and
+    // running jobs). The timer is the backstop should a store call hang; both stay well inside 10 s.
+    setTimeout(() => { console.error('qaudit: stopped (forced after 5 s)'); process.exit(0); }, 5000).unref();
+    running.shutdown().then(() => { console.error('qaudit: stopped'); process.exit(0); }, () => process.exit(1));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -6,7 +6,8 @@ export type EngineErrorCode =
   | 'invalid_data' // malformed .npz or data that does not fit the model
   | 'invalid_argument' // a setting out of range
   | 'limit_exceeded' // a documented limit (size, samples, work)
-  | 'engine_failure'; // the runtime misbehaved (self-test failed)
+  | 'engine_failure' // the runtime misbehaved (self-test failed)
+  | 'time_limit'; // a job ran past its wall-clock limit (set by the job drivers)
 
 export class EngineError extends Error {
   constructor(

@@ -51,7 +51,7 @@ async function runClosingAudits(
     await checkCancel();
     const offset = i === 0 ? 0 : totals[0]!;
     const rec = await runAuditJob(id, deps, executor, {
-      retry: opts.retry, log: opts.log, canceled: opts.canceled,
+      retry: opts.retry, log: opts.log, canceled: opts.canceled, stopping: opts.stopping, deadline: opts.deadline,
       onEvent: async (e) => {
         if (e.type !== 'progress') return;
         const progress = { ...e.progress, done: offset + e.progress.done, total, current: `audit ${which}: ${e.progress.current ?? ''}`.trim() };

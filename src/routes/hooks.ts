@@ -10,6 +10,7 @@ import { fetchModel } from './fetcher';
 import { ingestModel } from './ingest';
 import { ProblemError } from './problem';
 import { HookResultSchema, problems } from './schemas';
+import { callerOf } from './security';
 import { startAudit } from './start';
 
 /**
@@ -78,11 +79,12 @@ export function hooksApp(deps: ResolvedDeps) {
   const { webhooks } = deps.config;
 
   /** Fetch, store, audit; the claim is released on failure so that a retried delivery can succeed. */
-  async function run(url: string, claim: string) {
+  async function run(url: string, claim: string, client: string) {
     try {
       const files = await fetchModel(url, deps.fetcher, deps.config.fetch, deps.resolve);
       const model = await ingestModel(deps, files);
-      const record = await startAudit(deps, { model: model.id, data: 'mnist' });
+      // Webhook audits are one tenant per provider in the fair scheduler, and count against the sender's address.
+      const record = await startAudit(deps, { model: model.id, data: 'mnist' }, { tenant: `hook:${claim.split(':')[0]}`, client });
       return { accepted: true, model: model.id, audit: record.id, links: auditLinks(record.id) };
     } catch (e) {
       await replays.release(claim).catch(() => undefined);
@@ -108,7 +110,7 @@ export function hooksApp(deps: ResolvedDeps) {
       return c.json({ accepted: false, reason: 'this revision was already received' }, 200);
     }
     const url = `https://huggingface.co/${repo}/resolve/${sha}/${webhooks.huggingfaceModelPath}`;
-    return c.json(await run(url, claim), 202);
+    return c.json(await run(url, claim, callerOf(c).client), 202);
   });
 
   app.openapi(mlflow, async (c) => {
@@ -130,7 +132,7 @@ export function hooksApp(deps: ResolvedDeps) {
     const tag = get(body, 'data', 'tags', 'qaudit.model_url'), source = get(body, 'data', 'source');
     const url = typeof tag === 'string' ? tag : typeof source === 'string' && source.startsWith('https://') ? source : null;
     if (!url) return c.json({ accepted: false, reason: 'no https model URL (set the version tag qaudit.model_url)' }, 200);
-    return c.json(await run(url, claim), 202);
+    return c.json(await run(url, claim, callerOf(c).client), 202);
   });
 
   return app;

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { sha256Hex } from '../attest/encoding';
 import { timingSafeEqual } from '../attest/webhooks';
 import type { AppConfig, RateLimit } from '../config';
+import type { JobOwner } from '../jobs/types';
 import { addressBucket, isLoopback } from './addresses';
 import { ProblemError } from './problem';
 
@@ -127,13 +128,13 @@ export function security(opts: SecurityOptions): MiddlewareHandler {
     }
     const wait = (write ? writes : reads).take(identity, opts.now());
     if (wait > 0) throw limited(write ? 'writes' : 'reads', write ? rateLimits.writes : rateLimits.reads, wait);
-    c.set('caller' as never, identity as never);
+    c.set('caller' as never, { tenant: identity, client: addressBucket(addr) } as never);
     await next();
   };
 }
 
-/** Who is asking: a key id (`key:...`), or the address bucket of an anonymous caller (`addr:...`). */
-export const callerOf = (c: Context): string => (c.get('caller' as never) as string | undefined) ?? 'addr:unknown';
+/** Who is asking: a key id (`key:...`) or the address bucket of an anonymous caller (`addr:...`), and the address bucket. */
+export const callerOf = (c: Context): JobOwner => (c.get('caller' as never) as JobOwner | undefined) ?? { tenant: 'addr:unknown', client: 'addr:unknown' };
 
 /** The key id of an authenticated caller, or null for a local caller when no keys are configured. */
 async function authenticate(c: Context, digests: { digest: Uint8Array; id: string }[], addr: string | undefined): Promise<string | null> {
