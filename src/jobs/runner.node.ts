@@ -200,7 +200,7 @@ export class NodeJobDriver implements JobDriver {
     if (!seconds) return undefined;
     const now = (this.opts.now ?? Date.now)();
     const started = record.startedAt ? Date.parse(record.startedAt) : now;
-    return { at: started + seconds * 1000, seconds };
+    return { at: started + seconds * 1000, seconds, now: this.opts.now };
   }
 }
 
