@@ -195,7 +195,7 @@ export class NodeJobDriver implements JobDriver {
   }
 
   /** The job's wall-clock deadline (ms), counted from its first start, so that restarts do not extend it. */
-  private deadline(record: JobRecord): { at: number; seconds: number } | undefined {
+  private deadline(record: JobRecord): RunOptions['deadline'] {
     const seconds = this.opts.maxJobSeconds;
     if (!seconds) return undefined;
     const now = (this.opts.now ?? Date.now)();

@@ -103,7 +103,7 @@ describe('the Node driver', () => {
     data = teacherData(model);
     key = await generateSigningKey();
   });
-  const tiny = { ...SETTINGS, attacks: ['fgsm'], limit: 16 };
+  const tiny = { ...SETTINGS, attacks: ['fgsm' as const], limit: 16 };
 
   it('serves tenants round-robin: a tenant with many queued jobs cannot starve another (webhook audits are a tenant too)', { timeout: 60_000 }, async () => {
     const store = new MemoryStore();
