@@ -32,8 +32,8 @@ export function jobCost(i: CostInput): JobCost {
 const product = (shape: readonly (number | null)[]) => shape.reduce<number>((p, d) => p * (d ?? 1), 1);
 
 /**
- * Per-sample figures of a model. TODO(graph IR): switch to `summary.macs` and `summary.activationBytes` when the
- * summary carries them; until then they are estimated from the layer list: a Conv2D's weights are used once per
+ * Per-sample figures of a model: the summary's own `macs` and `activationBytes` (the graph IR computes them). A
+ * summary stored before they existed is estimated from its layer list: a Conv2D's weights are used once per
  * output position (parameters x output height x width), any other layer's once (parameters, a lower bound), plus
  * one operation per output element; activations are float32 outputs kept for the backward pass and their gradients.
  */

@@ -29,7 +29,7 @@ export { shardOrder } from './manifest';
  * Version of the stored summary (keys.modelSummary): bump it when ModelSummary gains fields, and stored models get
  * a fresh summary computed once, on first use, under the new key.
  */
-export const SUMMARY_VERSION = 1;
+export const SUMMARY_VERSION = 2;
 
 /** Loads with the engine (the validation), returns its summary and frees its tensors. */
 async function summarizeModel(deps: IngestDeps, text: string, shards: ReadonlyMap<string, Uint8Array>): Promise<ModelSummary> {
@@ -172,7 +172,9 @@ export async function datasetInfo(store: Store, ref: string): Promise<DatasetInf
 /** 422 unless the data set fits the model's input and classes (the engine's own check and message). */
 export async function checkFit(store: Store, ref: string, summary: ModelSummary): Promise<number> {
   // Built-in MNIST: its shape and label range are known; a one-sample stand-in runs the same check.
-  const images = ref === 'mnist' ? null : await imagesInfo(store, ref);
+  const stored = ref === 'mnist' ? null : await imagesInfo(store, ref);
+  // .npz uploads store their description too: only an image set's is checked by class names.
+  const images = stored?.format === 'images' ? stored : null;
   if (images) {
     checkImageFit(images.classNames ?? [], summary.inputShape, summary.numClasses);
     return images.samples;

@@ -21,14 +21,15 @@ const KEY_A = 'tenant-a-key-0123456789', KEY_B = 'tenant-b-key-0123456789';
 const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
 
 describe('compute budget', () => {
-  const conv: ModelSummary = {
+  // A summary stored before the graph IR (no macs, activationBytes): the cost is estimated from its layers.
+  const conv = {
     inputShape: [28, 28, 1], numClasses: 10, parameters: 320 + 7850, removedSoftmax: false, weights: [], bits: null,
     layers: [
-      { name: 'c', className: 'Conv2D', outputShape: [null, 26, 26, 32], parameters: 320 },
-      { name: 'f', className: 'Flatten', outputShape: [null, 21632], parameters: 0 },
-      { name: 'd', className: 'Dense', outputShape: [null, 10], parameters: 7850 },
+      { name: 'c', className: 'Conv2D', outputShape: [null, 26, 26, 32], parameters: 320, inputs: [] },
+      { name: 'f', className: 'Flatten', outputShape: [null, 21632], parameters: 0, inputs: [] },
+      { name: 'd', className: 'Dense', outputShape: [null, 10], parameters: 7850, inputs: [] },
     ],
-  };
+  } as unknown as ModelSummary;
 
   it('counts a convolution once per output position, not once per weight', () => {
     const c = modelCost(conv);

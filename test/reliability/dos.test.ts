@@ -149,13 +149,7 @@ describe('user-supplied names never reach Object.prototype', () => {
     expect(await problem(await upload(withLayer((d) => { d.class_name = name; })))).toMatchObject({ status: 422, code: 'unsupported_layer' });
   });
 
-  it.each(['toString', 'hasOwnProperty', 'valueOf'])('refuses the activation %s (422 unsupported_layer)', async (name) => {
-    expect(await problem(await upload(withLayer((d) => { d.config.activation = name; })))).toMatchObject({ status: 422, code: 'unsupported_layer' });
-  });
-
-  // Known open: src/engine/model/layers.ts looks activations up in a plain object, so these two are accepted (201)
-  // today. The graph IR (the lead's, replacing src/engine/model) must fix it; this tripwire then fails: flip to it().
-  it.fails.each(['constructor', '__proto__'])('refuses the activation %s (422 unsupported_layer) [open: engine lookup]', async (name) => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])('refuses the activation %s (422 unsupported_layer)', async (name) => {
     expect(await problem(await upload(withLayer((d) => { d.config.activation = name; })))).toMatchObject({ status: 422, code: 'unsupported_layer' });
   });
 });
