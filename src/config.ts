@@ -23,6 +23,15 @@ const EnvSchema = z.object({
   /** Memory one audit chunk may use, in MiB: micro-batches are sized from the model to fit. Default: the runtime's
    *  (128, a Workers isolate, on Workers; 1024 on Node). */
   CHUNK_MEMORY_MB: int(16, 65536).optional(),
+  /** Multiply-adds one job may cost: per-sample multiply-adds x samples x forward passes per sample (docs/api.md#limits). */
+  MAX_MACS: int(1, 1e18).default(5e13),
+  /** Activation memory of one micro-batch (forward and backward), in bytes. */
+  MAX_ACTIVATION_BYTES: int(1024 * 1024, 64 * 1024 * MiB).default(512 * MiB),
+  /** Wall-clock seconds a job may run (summed over restarts, from its first start) before it fails with time_limit. */
+  MAX_JOB_SECONDS: int(1, 7 * 24 * 3600).default(4 * 3600),
+  /** Unfinished (queued or running) jobs per API key, and per client address (IPv6: per /64); 429 beyond. */
+  MAX_QUEUED_PER_KEY: int(1, 1e6).default(20),
+  MAX_QUEUED_PER_ADDRESS: int(1, 1e6).default(20),
   /** Mini-batches one retraining job may run (epochs x batches per epoch, or its maxBatches). */
   MAX_TRAIN_BATCHES: int(1, 1e7).default(20_000),
   /** Token buckets per API key or client address: sustained requests per minute, and burst size. */
@@ -30,6 +39,9 @@ const EnvSchema = z.object({
   RATE_LIMIT_WRITE_BURST: int(1, 1e6).default(10),
   RATE_LIMIT_READS_PER_MINUTE: int(1, 1e6).default(600),
   RATE_LIMIT_READ_BURST: int(1, 1e6).default(120),
+  /** Failed authentications per client address (IPv6: per /64) before 429s. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: int(1, 1e6).default(10),
+  RATE_LIMIT_AUTH_FAILURE_BURST: int(1, 1e6).default(10),
   HF_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** Path of model.json inside a Hugging Face model repository. */
   HF_MODEL_PATH: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/).refine((p) => !p.split('/').includes('..')).default('model.json'),
@@ -50,6 +62,11 @@ export interface Limits {
   trainBatches: number;
   /** Bytes one audit chunk may use (CHUNK_MEMORY_MB). */
   chunkMemoryBytes: number;
+  macs: number;
+  activationBytes: number;
+  jobSeconds: number;
+  queuedPerKey: number;
+  queuedPerAddress: number;
 }
 
 export interface RateLimit {
@@ -60,7 +77,7 @@ export interface RateLimit {
 export interface AppConfig {
   apiKeys: string[];
   limits: Limits;
-  rateLimits: { writes: RateLimit; reads: RateLimit };
+  rateLimits: { writes: RateLimit; reads: RateLimit; authFailures: RateLimit };
   webhooks: { huggingfaceSecret?: string; huggingfaceModelPath: string; mlflowSecret?: string; toleranceSeconds: number };
   fetch: { allowedHosts: string[]; maxBytes: number; timeoutMs: number };
 }
@@ -81,10 +98,13 @@ export function configFromEnv(env: Record<string, unknown>, defaults: { chunkMem
   const e = r.data;
   return {
     apiKeys: e.API_KEYS,
-    limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK, trainBatches: e.MAX_TRAIN_BATCHES, chunkMemoryBytes: (e.CHUNK_MEMORY_MB ?? defaults.chunkMemoryMb) * MiB },
+    limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK, trainBatches: e.MAX_TRAIN_BATCHES, chunkMemoryBytes: (e.CHUNK_MEMORY_MB ?? defaults.chunkMemoryMb) * MiB,
+      macs: e.MAX_MACS, activationBytes: e.MAX_ACTIVATION_BYTES, jobSeconds: e.MAX_JOB_SECONDS,
+      queuedPerKey: e.MAX_QUEUED_PER_KEY, queuedPerAddress: e.MAX_QUEUED_PER_ADDRESS },
     rateLimits: {
       writes: { perMinute: e.RATE_LIMIT_WRITES_PER_MINUTE, burst: e.RATE_LIMIT_WRITE_BURST },
       reads: { perMinute: e.RATE_LIMIT_READS_PER_MINUTE, burst: e.RATE_LIMIT_READ_BURST },
+      authFailures: { perMinute: e.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE, burst: e.RATE_LIMIT_AUTH_FAILURE_BURST },
     },
     webhooks: {
       huggingfaceSecret: e.HF_WEBHOOK_SECRET, huggingfaceModelPath: e.HF_MODEL_PATH,

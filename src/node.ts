@@ -3,6 +3,7 @@
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { lookup } from 'node:dns/promises';
+import { realpathSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +12,7 @@ import { exportPrivateJwk, generateSigningKey, importPrivateKey, type PrivateJwk
 import { configFromEnv, NODE_DEFAULTS } from './config';
 import { builtinMnist } from './data/mnist.node';
 import { NodeJobDriver } from './jobs/runner.node';
+import { pinnedFetch } from './runtime/fetch.node';
 import { startNodeEngine } from './runtime/node';
 import { s3ConfigFromEnv } from './storage/config';
 import { startEmbeddedS3 } from './storage/embedded';
@@ -36,7 +38,10 @@ export async function loadSigningKey(env: Env): Promise<SigningKey> {
 
 export interface RunningServer {
   url: string;
+  /** Stops serving and waits for the running jobs to finish. */
   close(): Promise<void>;
+  /** SIGTERM: stops serving and stops the running job at once (its record stays running; the next start resumes it). */
+  shutdown(): Promise<void>;
 }
 
 export async function startServer(env: Env = process.env): Promise<RunningServer> {
@@ -49,24 +54,36 @@ export async function startServer(env: Env = process.env): Promise<RunningServer
   const signer = await loadSigningKey(env);
   await startNodeEngine();
   const log = (msg: string, e?: unknown) => console.error(`qaudit: ${msg}`, e ?? '');
-  const driver = new NodeJobDriver({ store, signingKey: signer, builtin: builtinMnist, log, memoryBudget: config.limits.chunkMemoryBytes });
+  const driver = new NodeJobDriver({ store, signingKey: signer, builtin: builtinMnist, log, memoryBudget: config.limits.chunkMemoryBytes,
+    maxJobSeconds: config.limits.jobSeconds });
   const app = createApp({
     store, driver, signer, config,
     startEngine: startNodeEngine,
     clientAddress: (c) => getConnInfo(c).remote.address,
     resolve: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+    // Connects to the address `resolve` vetted, without a second look-up.
+    fetcher: pinnedFetch,
   });
   const server = serve({ fetch: app.fetch, port, hostname });
   await new Promise<void>((ok, fail) => server.once('listening', ok).once('error', fail));
   const addr = server.address();
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${typeof addr === 'object' && addr ? addr.port : port}`;
+  const stopServing = async () => {
+    const closed = new Promise<void>((ok) => server.close(() => ok()));
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    await closed;
+  };
   return {
     url,
     async close() {
-      const closed = new Promise<void>((ok) => server.close(() => ok()));
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await closed;
+      await stopServing();
       await driver.close();
+      store.close();
+      await embedded?.stop();
+    },
+    async shutdown() {
+      await stopServing();
+      await driver.stop();
       store.close();
       await embedded?.stop();
     },
@@ -80,15 +97,17 @@ async function main(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    // A running audit resumes on the next start (the runner scans for queued and running jobs), so do not wait long.
-    setTimeout(() => process.exit(0), 5000).unref();
-    running.close().then(() => process.exit(0), () => process.exit(1));
+    // The running job is stopped, not awaited: it resumes on the next start (the driver scans for queued and
+    // running jobs). The timer is the backstop should a store call hang; both stay well inside 10 s.
+    setTimeout(() => { console.error('qaudit: stopped (forced after 5 s)'); process.exit(0); }, 5000).unref();
+    running.shutdown().then(() => { console.error('qaudit: stopped'); process.exit(0); }, () => process.exit(1));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// The loader reports import.meta.url of the real path; argv[1] may go through a symlink (a linked node_modules).
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main().catch((e) => {
     console.error(`qaudit: could not start: ${(e as Error).message}`);
     process.exit(1);

@@ -50,11 +50,13 @@ export type EngineErrorCode =
   | 'invalid_data' // malformed .npz or data that does not fit the model
   | 'invalid_argument' // a setting out of range
   | 'limit_exceeded' // a documented limit (size, samples, work)
-  | 'engine_failure'; // the runtime misbehaved (self-test failed)
+  | 'engine_failure' // the runtime misbehaved (self-test failed)
+  | 'time_limit'; // a job ran past its wall-clock limit (set by the job drivers)
 
 export const ENGINE_CATEGORIES: Record<EngineErrorCode, ErrorCategory> = {
   invalid_model: 'unprocessable', unsupported_layer: 'unprocessable', unsupported_dtype: 'unprocessable',
   invalid_data: 'unprocessable', invalid_argument: 'bad_request', limit_exceeded: 'unprocessable', engine_failure: 'internal',
+  time_limit: 'unprocessable',
 };
 
 export class EngineError extends ClassifiedError {

@@ -63,7 +63,7 @@ async function runClosingAudits(
     await checkCancel();
     const child = { which, offset: i === 0 ? 0 : totals[0]!, total };
     const rec = await runAuditJob(id, deps, executor, {
-      retry: opts.retry, log: opts.log, canceled: opts.canceled,
+      retry: opts.retry, log: opts.log, canceled: opts.canceled, stopping: opts.stopping, deadline: opts.deadline,
       onEvent: async (e) => {
         if (e.type !== 'progress' || child.offset + e.progress.done <= shown) return;
         shown = child.offset + e.progress.done;

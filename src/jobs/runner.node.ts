@@ -1,5 +1,5 @@
-// Node driver: runs queued jobs (audits and retraining) one after another on a pool of worker threads (all cores
-// on one job), resumes jobs left queued or running by a previous process, and runs one audit in-process for the CLI.
+// Node driver: runs queued jobs (audits and retraining) one after another, fairly across tenants, on a pool of
+// worker threads (all cores on one job), resumes jobs left queued or running by a previous process, and runs one audit in-process for the CLI.
 import { modelDigest } from '../storage/digest';
 import { availableParallelism } from 'node:os';
 import type { AuditSettingsInput, Report } from '../engine/audit';
@@ -22,7 +22,7 @@ import { runAuditJob } from './runner';
 import { runRetrainJob } from './retrain-runner';
 import type { JobEvent, RunOptions } from './runner';
 import { ThreadPool } from './pool.node';
-import type { AuditRequest, JobDriver, JobKind, JobRecord } from './types';
+import type { AuditRequest, JobDriver, JobKind, JobOwner, JobRecord } from './types';
 
 export interface NodeDriverOptions extends JobDeps {
   /** Worker threads; default os.availableParallelism(). 0 runs chunks on the main thread. */
@@ -34,6 +34,10 @@ export interface NodeDriverOptions extends JobDeps {
   onEvent?: RunOptions['onEvent'];
   retry?: RunOptions['retry'];
   log?: RunOptions['log'];
+  /** Wall-clock limit of one job (seconds from its first start): past it, the job fails with code time_limit. */
+  maxJobSeconds?: number;
+  /** Milliseconds since the epoch (default Date.now); the deadline checks read it. */
+  now?: () => number;
 }
 
 function makeExecutor(threads: number | undefined, workerPath?: string): JobExecutor & { terminate?(): Promise<void> } {
@@ -41,11 +45,25 @@ function makeExecutor(threads: number | undefined, workerPath?: string): JobExec
   return n === 0 ? new InlineExecutor() : new ThreadPool(n, workerPath);
 }
 
+interface Queued { id: string; kind: JobKind; owner: JobOwner }
+
+const ANONYMOUS: JobOwner = { tenant: 'addr:unknown', client: 'addr:unknown' };
+
+/**
+ * One job at a time (it has every worker thread), chosen round-robin across tenants (API keys, client addresses,
+ * webhook providers) and FIFO within one: a tenant that queues a hundred jobs delays another tenant's next job by
+ * at most one of them.
+ */
 export class NodeJobDriver implements JobDriver {
   private executor?: JobExecutor & { terminate?(): Promise<void> };
-  private queue: Promise<void> = Promise.resolve();
-  private readonly scheduled = new Set<string>();
+  private readonly queues = new Map<string, Queued[]>();
+  /** Tenants in the order they are served next. */
+  private readonly turn: string[] = [];
+  private readonly scheduled = new Map<string, JobOwner>();
   private readonly canceled = new Set<string>();
+  private pump: Promise<void> = Promise.resolve();
+  private pumping = false;
+  private stopping = false;
   /** Resolves once the start-up scan has scheduled what it found. */
   readonly resumed: Promise<string[]>;
 
@@ -55,8 +73,8 @@ export class NodeJobDriver implements JobDriver {
   }
 
   /**
-   * Schedules every job whose record is queued or running: how a restart continues after a crash or SIGKILL.
-   * The closing audits of a retraining job are left to it (they run inside it), in creation order otherwise.
+   * Schedules every job whose record is queued or running: how a restart continues after a crash, SIGKILL or
+   * SIGTERM. The closing audits of a retraining job are left to it (they run inside it), in creation order otherwise.
    */
   async resumeAll(): Promise<string[]> {
     const found: JobRecord[] = [];
@@ -68,14 +86,50 @@ export class NodeJobDriver implements JobDriver {
     }
     const children = new Set(found.flatMap((r) => (r.retrain?.audits ? [r.retrain.audits.before, r.retrain.audits.after] : [])));
     const order = found.filter((r) => !children.has(r.id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    for (const r of order) await this.start(r.id, r.kind);
+    for (const r of order) await this.start(r.id, r.kind, r.owner);
     return order.map((r) => r.id);
   }
 
-  async start(id: string, kind: JobKind): Promise<void> {
-    if (this.scheduled.has(id)) return;
-    this.scheduled.add(id);
-    this.queue = this.queue.then(() => this.run(id, kind)).catch((e) => this.opts.log?.(`job ${id} could not run`, e));
+  async start(id: string, kind: JobKind, owner: JobOwner = ANONYMOUS): Promise<void> {
+    if (this.scheduled.has(id) || this.stopping) return;
+    this.scheduled.set(id, owner);
+    const q = this.queues.get(owner.tenant);
+    if (q) q.push({ id, kind, owner });
+    else {
+      this.queues.set(owner.tenant, [{ id, kind, owner }]);
+      this.turn.push(owner.tenant);
+    }
+    if (!this.pumping) {
+      this.pumping = true;
+      this.pump = this.drain().finally(() => { this.pumping = false; });
+    }
+  }
+
+  /** Unfinished jobs held for the tenant and for the client address (queued here or running). */
+  pending(owner: JobOwner): { tenant: number; client: number } {
+    let tenant = 0, client = 0;
+    for (const o of this.scheduled.values()) {
+      if (o.tenant === owner.tenant) tenant++;
+      if (o.client === owner.client) client++;
+    }
+    return { tenant, client };
+  }
+
+  /** The next job: the head of the next tenant's queue in turn. */
+  private next(): Queued | undefined {
+    const tenant = this.turn.shift();
+    if (tenant === undefined) return undefined;
+    const q = this.queues.get(tenant)!;
+    const job = q.shift()!;
+    if (q.length) this.turn.push(tenant);
+    else this.queues.delete(tenant);
+    return job;
+  }
+
+  private async drain(): Promise<void> {
+    for (let job = this.next(); job && !this.stopping; job = this.next()) {
+      await this.run(job.id, job.kind).catch((e) => this.opts.log?.(`job ${job!.id} could not run`, e));
+    }
   }
 
   async cancel(id: string): Promise<void> {
@@ -88,9 +142,9 @@ export class NodeJobDriver implements JobDriver {
   /** Resolves when every scheduled job has finished. */
   async idle(): Promise<void> {
     await this.resumed.catch(() => {});
-    for (let q = this.queue; ; q = this.queue) {
-      await q;
-      if (q === this.queue) return;
+    for (let p = this.pump; ; p = this.pump) {
+      await p;
+      if (p === this.pump && !this.pumping) return;
     }
   }
 
@@ -99,6 +153,17 @@ export class NodeJobDriver implements JobDriver {
     await this.idle();
     await this.executor?.terminate?.();
     this.executor = undefined;
+  }
+
+  /**
+   * Shutdown (SIGTERM): starts nothing more, stops the worker threads at once and leaves the running job's record
+   * as it is (running): the next start resumes it from its stored steps. Waits for the job's frame to unwind.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.executor?.terminate?.();
+    this.executor = undefined;
+    await this.pump.catch(() => undefined);
   }
 
   private async run(id: string, kind: JobKind): Promise<void> {
@@ -113,10 +178,25 @@ export class NodeJobDriver implements JobDriver {
       this.executor ??= makeExecutor(this.opts.threads, this.opts.workerPath);
       const { onEvent, retry, log } = this.opts;
       const run = kind === 'retrain' ? runRetrainJob : runAuditJob;
-      await run(id, this.opts, this.executor, { onEvent, retry, log, canceled: () => this.canceled.has(id) });
+      const deadline = this.deadline(record);
+      await run(id, this.opts, this.executor, {
+        onEvent, retry, log,
+        canceled: () => this.canceled.has(id),
+        stopping: () => this.stopping,
+        deadline,
+      });
     } finally {
       this.scheduled.delete(id);
     }
+  }
+
+  /** The job's wall-clock deadline (ms), counted from its first start, so that restarts do not extend it. */
+  private deadline(record: JobRecord): RunOptions['deadline'] {
+    const seconds = this.opts.maxJobSeconds;
+    if (!seconds) return undefined;
+    const now = (this.opts.now ?? Date.now)();
+    const started = record.startedAt ? Date.parse(record.startedAt) : now;
+    return { at: started + seconds * 1000, seconds, now: this.opts.now };
   }
 }
 

@@ -6,6 +6,7 @@ import { cancelRequested, failJob, markCanceled, markRunning, writeProgress } fr
 import type { AuditPlan } from './audit';
 import type { JobDeps } from './lifecycle';
 import type { ChunkExecutor } from './executor';
+import { EngineError } from '../engine/errors';
 import { errorInfo, isFinished, readRecord, withRetry } from './record';
 import type { RetryOptions } from './record';
 import type { JobProgress, JobRecord } from './types';
@@ -23,6 +24,15 @@ export interface RunOptions {
   onEvent?: (e: JobEvent) => void | Promise<void>;
   /** Where unexpected (non-typed) errors are logged; the record only says "internal error". */
   log?: (message: string, error: unknown) => void;
+  /** True once the process is shutting down: the job stops between steps and its record is left for the next start. */
+  stopping?: () => boolean;
+  /** The job's wall-clock limit: past `at` (ms, read from `now`), it fails with code time_limit. */
+  deadline?: { at: number; seconds: number; now?: () => number };
+}
+
+/** The process is shutting down; not a failure of the job. */
+export class Shutdown extends Error {
+  override readonly name = 'Shutdown';
 }
 
 export class Canceled extends Error {
@@ -42,11 +52,21 @@ export async function settleJob(
   const retry: Retry = (f) => withRetry(f, opts.retry);
   const first = await retry(() => readRecord(deps.store, jobId));
   if (!first || isFinished(first)) return first as JobRecord;
-  const isCanceled = async () => opts.canceled?.() === true || (await retry(() => cancelRequested(deps.store, jobId)));
+  const isCanceled = async () => {
+    if (opts.stopping?.()) throw new Shutdown();
+    const d = opts.deadline;
+    if (d && (d.now ?? Date.now)() > d.at) throw new EngineError('time_limit', `expected the job to finish within ${d.seconds} s (MAX_JOB_SECONDS), got longer`);
+    return opts.canceled?.() === true || (await retry(() => cancelRequested(deps.store, jobId)));
+  };
   try {
     if (await isCanceled()) throw new Canceled();
     await body(retry, isCanceled);
   } catch (e) {
+    // Shutting down: whatever failed (a worker thread terminated mid-chunk, say), the record stays as it was.
+    if (e instanceof Shutdown || opts.stopping?.()) {
+      await executor.close(jobId).catch(() => undefined);
+      return first;
+    }
     const info = errorInfo(e);
     if (info.code === 'internal_error') opts.log?.(`job ${jobId} failed`, e);
     await retry(() => (e instanceof Canceled ? markCanceled(deps.store, jobId) : failJob(deps.store, jobId, info)));

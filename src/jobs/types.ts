@@ -31,6 +31,14 @@ export interface JobRecord {
   reportId?: string;
   /** Retraining jobs only: phase, loss curve, the repaired model and the closing audits. */
   retrain?: RetrainDetail;
+  /** Who asked: the tenant the driver schedules fairly across, and the client address bucket (queue caps). */
+  owner?: JobOwner;
+}
+
+/** A job's tenant (`key:<id>`, `addr:<bucket>` or `hook:<provider>`) and the address bucket it came from. */
+export interface JobOwner {
+  tenant: string;
+  client: string;
 }
 
 /** The `request` of an audit job (validated by AuditRequestSchema in src/jobs/request.ts). */
@@ -50,7 +58,9 @@ export interface AuditRequest {
 /** Runs jobs whose record was written with status `queued`. */
 export interface JobDriver {
   /** Starts (or resumes) the job; returns once it is scheduled, not when it finishes. */
-  start(id: string, kind: JobKind): Promise<void>;
+  start(id: string, kind: JobKind, owner?: JobOwner): Promise<void>;
+  /** Unfinished jobs this driver holds for a tenant and for a client (absent: the driver cannot tell, no cap). */
+  pending?(owner: JobOwner): { tenant: number; client: number };
   /** Asks a running job to stop; the record becomes `canceled` when it has. */
   cancel(id: string): Promise<void>;
 }

@@ -5,6 +5,7 @@ import type { Store } from '../storage/store';
 import { subApp, type ResolvedDeps } from './deps';
 import { listJobs, readJob, readUnfinishedJob } from './jobs';
 import { AuditListSchema, ListQuery, AuditRequestSchema, AuditSchema, IdParam, problems } from './schemas';
+import { callerOf } from './security';
 import { presentAudit, startAudit } from './start';
 
 const create = createRoute({
@@ -60,7 +61,7 @@ export function auditsApp(deps: ResolvedDeps) {
   const app = subApp();
 
   app.openapi(create, async (c) => {
-    const record = await startAudit(deps, c.req.valid('json'));
+    const record = await startAudit(deps, c.req.valid('json'), callerOf(c));
     c.header('location', `/v1/audits/${record.id}`);
     return c.json(presentAudit(record), 202);
   });

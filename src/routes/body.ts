@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { readEntry, readZipDirectory, type ZipEntry } from '../engine/data/zip';
 import { EngineError } from '../engine/errors';
+import { MAX_MODEL_JSON_BYTES, preflightModel } from './manifest';
 import { ProblemError } from './problem';
 
 /** The body's bytes; 413 as soon as the declared or the streamed length passes `max`. */
@@ -72,8 +73,27 @@ function split(files: Map<string, Uint8Array>, field: string): ModelFiles {
   return { json, files };
 }
 
+/** Occurrences of `needle` in `hay` (a boundary is at most 70 bytes, so the naive scan stays linear in practice). */
+function countOccurrences(hay: Uint8Array, needle: Uint8Array, stopAfter: number): number {
+  let n = 0;
+  const first = needle[0];
+  outer: for (let i = hay.indexOf(first!); i !== -1 && i + needle.length <= hay.length; i = hay.indexOf(first!, i + 1)) {
+    for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    if (++n > stopAfter) return n;
+    i += needle.length - 1;
+  }
+  return n;
+}
+
 /** multipart/form-data: every part is a file, named by its filename (model.json and the shards its manifest names). */
 export async function modelFromMultipart(bytes: Uint8Array, contentType: string, maxFiles: number): Promise<ModelFiles> {
+  // Parts are counted by their delimiters before the body is parsed: a body of many tiny parts is refused
+  // without building one File object per part.
+  const boundary = /boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(contentType);
+  if (boundary) {
+    const delimiters = countOccurrences(bytes, new TextEncoder().encode(`--${boundary[1] ?? boundary[2]}`), maxFiles + 1);
+    if (delimiters > maxFiles + 1) throw new ProblemError(422, 'limit_exceeded', `expected at most ${maxFiles} files, got more`, 'body');
+  }
   let form: FormData;
   try {
     form = await new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': contentType } }).formData();
@@ -97,7 +117,9 @@ const IGNORED = (name: string) => name.startsWith('__MACOSX/') || /(^|\/)\.DS_St
 
 /**
  * application/zip: model.json and its shards at the top level or inside one folder. Names, count and declared
- * sizes are checked from the central directory before anything is inflated; inflation is bounded per entry.
+ * sizes are checked from the central directory before anything is inflated; model.json is inflated first and every
+ * other entry must be a file its manifest names; the total inflates to at most `maxBytes` and each entry stops at
+ * its declared size.
  */
 export function modelFromZip(bytes: Uint8Array, maxFiles: number, maxBytes: number): ModelFiles {
   const entries = zipDirectory(bytes, maxFiles);
@@ -117,8 +139,16 @@ export function modelFromZip(bytes: Uint8Array, maxFiles: number, maxBytes: numb
     if (total > maxBytes) throw new ProblemError(413, 'too_large', `expected at most ${maxBytes} bytes uncompressed, got more declared by the zip directory`, 'body');
     kept.push(e);
   }
-  const files = new Map<string, Uint8Array>();
-  for (const e of kept) addFile(files, e.name.slice(e.name.lastIndexOf('/') + 1), zipRead(bytes, e), 'body');
+  const base = (e: ZipEntry) => e.name.slice(e.name.lastIndexOf('/') + 1);
+  const jsonEntry = kept.find((e) => base(e) === 'model.json');
+  if (!jsonEntry) throw new ProblemError(422, 'invalid_upload', `expected a file named model.json, got ${kept.map((e) => `'${base(e).slice(0, 40)}'`).slice(0, 8).join(', ') || 'none'}`, 'body');
+  if (jsonEntry.size > MAX_MODEL_JSON_BYTES) throw new ProblemError(422, 'limit_exceeded', `expected model.json of at most ${MAX_MODEL_JSON_BYTES} bytes, got ${jsonEntry.size}`, 'body');
+  const json = zipRead(bytes, jsonEntry);
+  const named = new Set(preflightModel(json).order);
+  const stray = kept.find((e) => e !== jsonEntry && !named.has(base(e)));
+  if (stray) throw new ProblemError(422, 'invalid_upload', `expected only model.json and the weight files its manifest names, got also ${JSON.stringify(base(stray).slice(0, 80))}`, 'body');
+  const files = new Map<string, Uint8Array>([['model.json', json]]);
+  for (const e of kept) if (e !== jsonEntry) addFile(files, base(e), zipRead(bytes, e), 'body');
   return split(files, 'body');
 }
 

@@ -1,28 +1,45 @@
 // /v1/hooks: Hugging Face and MLflow registry webhooks. A verified event for a new model version fetches the
 // model (fetcher.ts rules), stores it and starts an audit with the default settings on MNIST.
 import { createRoute } from '@hono/zod-openapi';
+import { sha256Hex } from '../attest/encoding';
 import { verifyHuggingFaceSecret, verifyMlflowSignature } from '../attest/webhooks';
+import { keys, newId } from '../storage/keys';
+import { StorageError, type Store } from '../storage/store';
 import { auditLinks, subApp, type ResolvedDeps } from './deps';
 import { fetchModel } from './fetcher';
 import { ingestModel } from './ingest';
 import { ProblemError } from './problem';
 import { HookResultSchema, problems } from './schemas';
+import { callerOf } from './security';
 import { startAudit } from './start';
 
-/** Delivery keys seen recently, each kept until its expiry (ms); in memory per instance, bounded. */
-export class ReplayGuard {
-  private readonly seen = new Map<string, number>();
-  constructor(private readonly max = 10_000) {}
-  /** false when `key` is still remembered; otherwise remembers it until `until`. */
-  claim(key: string, until: number, now: number): boolean {
-    for (const [k, t] of this.seen) if (t <= now) this.seen.delete(k);
-    if (this.seen.has(key)) return false;
-    if (this.seen.size >= this.max) this.seen.delete(this.seen.keys().next().value!);
-    this.seen.set(key, until);
-    return true;
+/**
+ * Replay protection in the store, so that it survives restarts and spans instances: one write-once object per
+ * delivery (keys.hookDelivery). Each claim writes bytes of its own (a random nonce), so of two racing claims only
+ * one can find its bytes stored: the other gets a conflict, on servers with conditional writes (S3, R2) and on
+ * s3rver alike (putIfAbsent reads back what it wrote).
+ */
+export class StoreReplayGuard {
+  constructor(private readonly store: Store) {}
+
+  private async key(claim: string): Promise<string> {
+    return keys.hookDelivery(await sha256Hex(new TextEncoder().encode(claim)));
   }
-  release(key: string): void {
-    this.seen.delete(key);
+
+  /** true when this call is the first to claim `claim`. */
+  async claim(claim: string, now: number): Promise<boolean> {
+    const bytes = new TextEncoder().encode(JSON.stringify({ claim, at: new Date(now).toISOString(), nonce: newId() }));
+    try {
+      return (await this.store.putIfAbsent(await this.key(claim), bytes, { contentType: 'application/json' })).written;
+    } catch (e) {
+      if (e instanceof StorageError && e.code === 'conflict') return false;
+      throw e;
+    }
+  }
+
+  /** Forgets a claim whose processing failed, so that the sender's retry can succeed. */
+  async release(claim: string): Promise<void> {
+    await this.store.delete(await this.key(claim));
   }
 }
 
@@ -39,7 +56,7 @@ const hookRoute = (path: string, summary: string, description: string) => create
 const hf = hookRoute('/huggingface', 'Hugging Face Hub webhook',
   'Authenticated by X-Webhook-Secret (constant-time). A repo.content update of a model repo fetches <repo>/resolve/<headSha>/<HF_MODEL_PATH> and its shards.');
 const mlflow = hookRoute('/mlflow', 'MLflow model registry webhook',
-  'Authenticated by X-MLflow-Signature (v1,<base64 HMAC-SHA256 of delivery_id.timestamp.body>) within WEBHOOK_TOLERANCE_SECONDS; delivery ids are remembered against replays. ' +
+  'Authenticated by X-MLflow-Signature (v1,<base64 HMAC-SHA256 of delivery_id.timestamp.body>) within WEBHOOK_TOLERANCE_SECONDS; delivery ids are remembered in the store against replays (across restarts and instances). ' +
   'model_version.created fetches the https model.json URL in the version tag qaudit.model_url (or its source when that is an https URL).');
 
 function parse(raw: Uint8Array): Record<string, unknown> {
@@ -73,19 +90,20 @@ function prComment(origin: string, links: ReturnType<typeof auditLinks>, model: 
 
 export function hooksApp(deps: ResolvedDeps) {
   const app = subApp();
-  const replays = new ReplayGuard();
+  const replays = new StoreReplayGuard(deps.store);
   const { webhooks } = deps.config;
 
   /** Fetch, store, audit; the claim is released on failure so that a retried delivery can succeed. */
-  async function run(url: string, claim: string, origin: string, name?: string) {
+  async function run(url: string, claim: string, client: string, origin: string, name?: string) {
     try {
       const files = await fetchModel(url, deps.fetcher, deps.config.fetch, deps.resolve);
       const model = await ingestModel(deps, files);
-      const record = await startAudit(deps, { model: model.id, data: 'mnist' });
+      // Webhook audits are one tenant per provider in the fair scheduler, and count against the sender's address.
+      const record = await startAudit(deps, { model: model.id, data: 'mnist' }, { tenant: `hook:${claim.split(':')[0]}`, client });
       const links = auditLinks(record.id);
       return { accepted: true, model: model.id, audit: record.id, links, comment: prComment(origin, links, model.id, name) };
     } catch (e) {
-      replays.release(claim);
+      await replays.release(claim).catch(() => undefined);
       throw e;
     }
   }
@@ -104,11 +122,11 @@ export function hooksApp(deps: ResolvedDeps) {
       throw new ProblemError(422, 'invalid_event', 'expected repo.name "owner/name" and repo.headSha (40 hex chars), got others', 'body.repo');
     }
     const claim = `hf:${repo}@${sha}`;
-    if (!replays.claim(claim, deps.now() + webhooks.toleranceSeconds * 1000, deps.now())) {
+    if (!(await replays.claim(claim, deps.now()))) {
       return c.json({ accepted: false, reason: 'this revision was already received' }, 200);
     }
     const url = `https://huggingface.co/${repo}/resolve/${sha}/${webhooks.huggingfaceModelPath}`;
-    return c.json(await run(url, claim, new URL(c.req.url).origin, repo), 202);
+    return c.json(await run(url, claim, callerOf(c).client, new URL(c.req.url).origin, repo), 202);
   });
 
   app.openapi(mlflow, async (c) => {
@@ -120,7 +138,7 @@ export function hooksApp(deps: ResolvedDeps) {
     });
     if (!check.ok) throw unauthorized(check.reason);
     const claim = `mlflow:${check.deliveryId}`;
-    if (!replays.claim(claim, check.rememberUntil, deps.now())) {
+    if (!(await replays.claim(claim, deps.now()))) {
       throw new ProblemError(409, 'replayed', 'expected a new delivery id, got one already received', 'header.x-mlflow-delivery-id');
     }
     const body = parse(raw);
@@ -130,7 +148,7 @@ export function hooksApp(deps: ResolvedDeps) {
     const tag = get(body, 'data', 'tags', 'qaudit.model_url'), source = get(body, 'data', 'source');
     const url = typeof tag === 'string' ? tag : typeof source === 'string' && source.startsWith('https://') ? source : null;
     if (!url) return c.json({ accepted: false, reason: 'no https model URL (set the version tag qaudit.model_url)' }, 200);
-    return c.json(await run(url, claim, new URL(c.req.url).origin), 202);
+    return c.json(await run(url, claim, callerOf(c).client, new URL(c.req.url).origin), 202);
   });
 
   return app;

@@ -12,6 +12,7 @@ import type { ModelSummary } from '../engine/model/types';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
 import type { ModelFiles } from './body';
+import { parseModelJson, preflightModel, shardOrder } from './manifest';
 import { ProblemError } from './problem';
 
 export interface IngestDeps {
@@ -22,27 +23,13 @@ export interface IngestDeps {
 
 const JSON_TYPE = { contentType: 'application/json' };
 
-/** Weight file names in manifest order (groups, then paths): shard i is stored at keys.modelShard(id, i), as src/jobs/inputs.ts reads it. */
-export function shardOrder(json: unknown): string[] {
-  const groups = (json as { weightsManifest?: { paths?: unknown }[] } | null)?.weightsManifest;
-  const out: string[] = [];
-  for (const g of Array.isArray(groups) ? groups : []) {
-    for (const p of Array.isArray(g?.paths) ? g.paths : []) {
-      const name = typeof p === 'string' ? p.slice(p.lastIndexOf('/') + 1) : '';
-      if (name) out.push(name);
-    }
-  }
-  return out;
-}
+export { shardOrder } from './manifest';
 
-function parseModelJson(bytes: Uint8Array): { text: string; value: unknown } {
-  const text = new TextDecoder().decode(bytes);
-  try {
-    return { text, value: JSON.parse(text) };
-  } catch (e) {
-    throw new ProblemError(422, 'invalid_model', `expected model.json to be JSON, got a parse error: ${(e as Error).message}`, 'model.json');
-  }
-}
+/**
+ * Version of the stored summary (keys.modelSummary): bump it when ModelSummary gains fields, and stored models get
+ * a fresh summary computed once, on first use, under the new key.
+ */
+export const SUMMARY_VERSION = 2;
 
 /** Loads with the engine (the validation), returns its summary and frees its tensors. */
 async function summarizeModel(deps: IngestDeps, text: string, shards: ReadonlyMap<string, Uint8Array>): Promise<ModelSummary> {
@@ -57,15 +44,15 @@ async function summarizeModel(deps: IngestDeps, text: string, shards: ReadonlyMa
 
 /** Validates and stores an uploaded model; the same bytes always give the same id (`created: false` the second time). */
 export async function ingestModel(deps: IngestDeps, upload: ModelFiles): Promise<{ id: string; created: boolean; summary: ModelSummary }> {
-  const { text, value } = parseModelJson(upload.json);
-  const order = shardOrder(value);
+  const { text, order } = preflightModel(upload.json);
   const extra = [...upload.files.keys()].filter((n) => !order.includes(n));
   if (extra.length) throw new ProblemError(422, 'invalid_upload', `expected only model.json and the weight files its manifest names (${order.join(', ') || 'none'}), got also ${extra.join(', ')}`, 'body');
   const summary = await summarizeModel(deps, text, upload.files);
   const shards = order.map((n) => upload.files.get(n)!);
   const id = await modelDigest(upload.json, shards);
   if (await deps.store.head(keys.modelJson(id))) return { id, created: false, summary };
-  // model.json last: its presence means the upload is complete.
+  // model.json last: its presence means the upload is complete (summary and shards are there before it).
+  await deps.store.putIfAbsent(keys.modelSummary(id, SUMMARY_VERSION), encodeJson(summary), JSON_TYPE);
   for (let i = 0; i < shards.length; i++) await deps.store.putIfAbsent(keys.modelShard(id, i), shards[i]!);
   const { written } = await deps.store.putIfAbsent(keys.modelJson(id), upload.json, JSON_TYPE);
   return { id, created: written, summary };
@@ -86,10 +73,20 @@ export async function readStoredModel(store: Store, id: string): Promise<{ text:
   return { text, shards };
 }
 
+const encodeJson = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+
+/**
+ * The summary stored at upload: reads never run the engine. A model stored before summaries were kept (or under
+ * an older SUMMARY_VERSION) is summarized once and the result stored, so later reads find it.
+ */
 export async function storedModelSummary(deps: IngestDeps, id: string): Promise<ModelSummary> {
+  const stored = await deps.store.get(keys.modelSummary(id, SUMMARY_VERSION));
+  if (stored && (await deps.store.head(keys.modelJson(id)))) return JSON.parse(new TextDecoder().decode(stored)) as ModelSummary;
   const files = await readStoredModel(deps.store, id);
   if (!files) throw new ProblemError(404, 'not_found', `expected a stored model ${id}, got none`);
-  return summarizeModel(deps, files.text, files.shards);
+  const summary = await summarizeModel(deps, files.text, files.shards);
+  await deps.store.putIfAbsent(keys.modelSummary(id, SUMMARY_VERSION), encodeJson(summary), JSON_TYPE).catch(() => undefined);
+  return summary;
 }
 
 export interface DatasetInfo {
@@ -136,7 +133,9 @@ export async function ingestDataset(store: Store, bytes: Uint8Array): Promise<{ 
   }
   const info = describe(datasetFromNpz(bytes, 'upload', { maxTotalBytes: npzInflateLimit(bytes.length) }));
   const id = await sha256Hex(bytes);
+  // The .npz, then its description (as for images): reads find the description and never inflate the .npz again.
   const { written } = await store.putIfAbsent(keys.dataset(id), bytes, { contentType: 'application/octet-stream' });
+  await store.putIfAbsent(keys.datasetInfo(id), encodeJson(info), JSON_TYPE);
   return { id, created: written, info };
 }
 
@@ -151,7 +150,7 @@ async function loadDataset(store: Store, sha256: string): Promise<Dataset | null
   return bytes && datasetFromNpz(bytes, `dataset-${sha256.slice(0, 12)}`);
 }
 
-/** An uploaded image data set's stored description; null when the id is not one. */
+/** An uploaded data set's stored description; null when none was stored. */
 async function imagesInfo(store: Store, sha256: string): Promise<DatasetInfo | null> {
   const bytes = await store.get(keys.datasetInfo(sha256));
   return bytes && (JSON.parse(new TextDecoder().decode(bytes)) as DatasetInfo);
@@ -159,16 +158,23 @@ async function imagesInfo(store: Store, sha256: string): Promise<DatasetInfo | n
 
 export async function datasetInfo(store: Store, ref: string): Promise<DatasetInfo | null> {
   if (ref === 'mnist') return MNIST_INFO;
+  // Every upload stores its description (npz and images alike), so GET reads it instead of inflating again.
   const images = await imagesInfo(store, ref);
   if (images) return images;
+  // Uploaded before descriptions were kept: described once, and the description stored.
   const ds = await loadDataset(store, ref);
-  return ds && describe(ds);
+  if (!ds) return null;
+  const info = describe(ds);
+  await store.putIfAbsent(keys.datasetInfo(ref), encodeJson(info), JSON_TYPE).catch(() => undefined);
+  return info;
 }
 
 /** 422 unless the data set fits the model's input and classes (the engine's own check and message). */
 export async function checkFit(store: Store, ref: string, summary: ModelSummary): Promise<number> {
   // Built-in MNIST: its shape and label range are known; a one-sample stand-in runs the same check.
-  const images = ref === 'mnist' ? null : await imagesInfo(store, ref);
+  const stored = ref === 'mnist' ? null : await imagesInfo(store, ref);
+  // .npz uploads store their description too: only an image set's is checked by class names.
+  const images = stored?.format === 'images' ? stored : null;
   if (images) {
     checkImageFit(images.classNames ?? [], summary.inputShape, summary.numClasses);
     return images.samples;

@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { modelFromMultipart, modelFromZip, mediaType } from './body';
 import { subApp, type ResolvedDeps } from './deps';
-import { ingestModel, storedModelSummary } from './ingest';
+import { ingestModel, npzInflateLimit, storedModelSummary } from './ingest';
 import { ProblemError } from './problem';
 import { ModelInfoSchema, Sha256Param, problems } from './schemas';
 
@@ -50,7 +50,8 @@ export function modelsApp(deps: ResolvedDeps) {
     }
     const bytes = await c.req.bytes();
     const files = type === 'application/zip'
-      ? modelFromZip(bytes, limits.zipEntries, limits.uploadBytes)
+      // Inflation bounded by what was sent, as for .npz: a small zip cannot make a large allocation.
+      ? modelFromZip(bytes, limits.zipEntries, Math.min(limits.uploadBytes, npzInflateLimit(bytes.length)))
       : await modelFromMultipart(bytes, c.req.header('content-type')!, limits.zipEntries);
     const { id, created, summary } = await ingestModel(deps, files);
     const self = `/v1/models/${id}`;

@@ -4,14 +4,15 @@ import { z } from '@hono/zod-openapi';
 import { AuditSettingsSchema, type AuditSettings } from '../engine/audit/settings';
 import { EngineError } from '../engine/errors';
 import { resolveRetrainConfig, RETRAIN_METHODS, type RetrainConfig } from '../engine/train/config';
-import type { JobRecord, RetrainRequest } from '../jobs/types';
+import { GRADIENT_PASS_COST, jobCost, modelCost, type JobCost } from '../jobs/cost';
+import type { JobOwner, JobRecord, RetrainRequest } from '../jobs/types';
 import { newId } from '../storage/keys';
 import type { ResolvedDeps } from './deps';
 import { checkFit, MNIST_TRAIN_SAMPLES, storedModelSummary } from './ingest';
 import { ProblemError } from './problem';
 import { overallFraction, presentProgress } from './progress';
 import { DataRef, Sha256 } from './schemas';
-import { auditWork, queueJob } from './start';
+import { auditCost, auditWork, checkCost, queueJob } from './start';
 
 /** Mini-batches per resumable step at most: a step must stay well inside one Workers invocation and cancel promptly. */
 export const MAX_BATCHES_PER_STEP = 64;
@@ -51,6 +52,14 @@ function auditSettings(body: RetrainBody, bits: number): AuditSettings {
   throw new ProblemError(400, 'invalid_request', `${field}: ${issue.message}`, field);
 }
 
+/** Training (each sample a gradient step, plus the attack steps of boundary or adversarial training) and the two closing audits. */
+function retrainCost(config: RetrainConfig, batches: number, audit: AuditSettings, evalSamples: number, summary: Parameters<typeof checkFit>[2]): JobCost {
+  const attackSteps = config.method === 'boundary' ? config.boundary.steps : config.method === 'pgd-at' || config.method === 'at-then-quantize' ? config.adversarial.steps : 0;
+  const training = jobCost({ ...modelCost(summary), samples: batches * config.batchSize, attackWork: GRADIENT_PASS_COST * (1 + attackSteps), batch: config.batchSize });
+  const closing = auditCost(audit, evalSamples, summary);
+  return { macs: training.macs + 2 * closing.macs, activationBytes: Math.max(training.activationBytes, closing.activationBytes) };
+}
+
 async function fits(deps: ResolvedDeps, ref: string, summary: Parameters<typeof checkFit>[2], field: string): Promise<number> {
   try {
     return await checkFit(deps.store, ref, summary);
@@ -62,7 +71,7 @@ async function fits(deps: ResolvedDeps, ref: string, summary: Parameters<typeof 
 }
 
 /** Validates and queues a retraining job; returns its record (status queued) after the driver accepted it. */
-export async function startRetrain(deps: ResolvedDeps, body: RetrainBody): Promise<JobRecord> {
+export async function startRetrain(deps: ResolvedDeps, body: RetrainBody, owner?: JobOwner): Promise<JobRecord> {
   const config = retrainConfig(body);
   const audit = auditSettings(body, config.bits);
   const { limits } = deps.config;
@@ -84,6 +93,7 @@ export async function startRetrain(deps: ResolvedDeps, body: RetrainBody): Promi
   if (work > limits.work) {
     throw new ProblemError(422, 'limit_exceeded', `expected at most ${limits.work} work units for the two closing audits, got ${work}; lower audit.limit, epsilons, attacks or steps`, 'body.audit');
   }
+  checkCost(retrainCost(config, batches, audit, evalSamples, summary), limits, 'body', 'this retraining job and its two closing audits');
   const id = newId();
   const request: RetrainRequest = {
     model: body.model,
@@ -95,7 +105,7 @@ export async function startRetrain(deps: ResolvedDeps, body: RetrainBody): Promi
   const record: JobRecord = {
     id, kind: 'retrain', status: 'queued', createdAt: new Date(deps.now()).toISOString(),
     progress: { done: 0, total: Math.ceil(batches / config.batchesPerStep) }, request: request as unknown as Record<string, unknown>,
-    retrain: { phase: 'queued', loss: [] },
+    retrain: { phase: 'queued', loss: [] }, ...(owner ? { owner } : {}),
   };
   return queueJob(deps, record);
 }

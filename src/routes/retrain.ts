@@ -4,6 +4,7 @@ import { requestCancel } from '../jobs/lifecycle';
 import { subApp, type ResolvedDeps } from './deps';
 import { listJobs, readJob, readUnfinishedJob } from './jobs';
 import { RetrainBodySchema, presentRetrain, startRetrain } from './retrain-start';
+import { callerOf } from './security';
 import { AuditId, IdParam, JobStatusSchema, ListQuery, Sha256, problems } from './schemas';
 
 const LossPointSchema = z.object({
@@ -84,7 +85,7 @@ export function retrainApp(deps: ResolvedDeps) {
   const app = subApp();
 
   app.openapi(create, async (c) => {
-    const record = await startRetrain(deps, c.req.valid('json'));
+    const record = await startRetrain(deps, c.req.valid('json'), callerOf(c));
     c.header('location', `/v1/retrain-jobs/${record.id}`);
     return c.json(presentRetrain(record), 202);
   });

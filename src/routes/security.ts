@@ -3,6 +3,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { sha256Hex } from '../attest/encoding';
 import { timingSafeEqual } from '../attest/webhooks';
 import type { AppConfig, RateLimit } from '../config';
+import type { JobOwner } from '../jobs/types';
+import { addressBucket, isLoopback } from './addresses';
 import { ProblemError } from './problem';
 
 /** The caller's network address as the runtime reports it; undefined when unknown. */
@@ -10,13 +12,37 @@ export type ClientAddress = (c: Context) => string | undefined;
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** 127.0.0.0/8, ::1, and IPv4-mapped forms of 127/8. */
-export function isLoopback(addr: string | undefined): boolean {
-  if (!addr) return false;
-  const a = addr.toLowerCase().replace(/^\[|\]$/g, '');
-  if (a === '::1' || a === '0:0:0:0:0:0:0:1') return true;
-  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+export { isLoopback } from './addresses';
+
+/** Host header names that are this machine: a rebound DNS name (evil.example resolving to 127.0.0.1) is not. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.toLowerCase().replace(/:\d{1,5}$/, '').replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name.endsWith('.localhost') || isLoopback(name);
+}
+
+/**
+ * A request that really comes from this machine: a loopback peer, a loopback Host, and no proxy headers (a local
+ * reverse proxy forwards other machines' requests, so its own loopback address proves nothing).
+ */
+export function isLocalRequest(c: Context, addr: string | undefined): boolean {
+  if (!isLoopback(addr) || !isLoopbackHost(c.req.header('host') ?? hostOf(c.req.url))) return false;
+  return !['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host'].some((h) => c.req.header(h) !== undefined);
+}
+
+const hostOf = (url: string) => { try { return new URL(url).host; } catch { return undefined; } };
+
+/**
+ * A write a browser sends on behalf of another site: `Sec-Fetch-Site: cross-site`, or an Origin other than the
+ * request's own. A "simple" CORS request (a form POST, even multipart) reaches the server without a preflight,
+ * so this is the check that stops it.
+ */
+export function isCrossSite(c: Context): boolean {
+  if (c.req.header('sec-fetch-site')?.toLowerCase() === 'cross-site') return true;
+  const origin = c.req.header('origin');
+  if (origin === undefined) return false;
+  const host = c.req.header('host') ?? hostOf(c.req.url);
+  return origin === 'null' || hostOf(origin) !== host;
 }
 
 /**
@@ -78,29 +104,44 @@ export interface SecurityOptions {
 /** Authenticates writes and private reads, then charges the caller's read or write bucket (429 with Retry-After when empty). */
 export function security(opts: SecurityOptions): MiddlewareHandler {
   const digests = keyDigests(opts.config.apiKeys);
-  const writes = new RateLimiter(opts.config.rateLimits.writes);
-  const reads = new RateLimiter(opts.config.rateLimits.reads);
+  const { rateLimits } = opts.config;
+  const writes = new RateLimiter(rateLimits.writes);
+  const reads = new RateLimiter(rateLimits.reads);
+  const failures = new RateLimiter(rateLimits.authFailures);
+  const limited = (what: string, limit: RateLimit, wait: number) => new ProblemError(429, 'rate_limited',
+    `expected at most ${limit.perMinute} ${what} per minute, got more; retry in ${wait} s`, undefined, { 'retry-after': String(wait) });
   return async (c, next) => {
     const write = WRITE_METHODS.has(c.req.method);
     const addr = opts.clientAddress(c);
-    let identity = `addr:${addr ?? 'unknown'}`;
+    let identity = addressBucket(addr);
     const guarded = write ? !opts.selfAuthenticated(c.req.path) : opts.privateRead?.(c.req.path) === true;
-    if (guarded) identity = (await authenticate(c, await digests, addr)) ?? identity;
-    const wait = (write ? writes : reads).take(identity, opts.now());
-    if (wait > 0) {
-      throw new ProblemError(429, 'rate_limited', `expected at most ${(write ? opts.config.rateLimits.writes : opts.config.rateLimits.reads).perMinute} ${write ? 'writes' : 'reads'} per minute, got more; retry in ${wait} s`, undefined, { 'retry-after': String(wait) });
+    if (guarded) {
+      if (write && isCrossSite(c)) throw new ProblemError(403, 'cross_site', 'expected a write from this origin or from a client without an Origin header, got a cross-site request', 'header.origin');
+      try {
+        identity = (await authenticate(c, await digests, addr)) ?? identity;
+      } catch (e) {
+        // Failed authentication has its own bucket per address: guessing keys gets 429s, not an endless stream of 401s.
+        const wait = failures.take(addressBucket(addr), opts.now());
+        if (wait > 0) throw limited('failed authentications', rateLimits.authFailures, wait);
+        throw e;
+      }
     }
+    const wait = (write ? writes : reads).take(identity, opts.now());
+    if (wait > 0) throw limited(write ? 'writes' : 'reads', write ? rateLimits.writes : rateLimits.reads, wait);
+    c.set('caller' as never, { tenant: identity, client: addressBucket(addr) } as never);
     await next();
   };
 }
 
-/** The key id of an authenticated caller, or null for a loopback caller when no keys are configured. */
+/** Who is asking: a key id (`key:...`) or the address bucket of an anonymous caller (`addr:...`), and the address bucket. */
+export const callerOf = (c: Context): JobOwner => (c.get('caller' as never) as JobOwner | undefined) ?? { tenant: 'addr:unknown', client: 'addr:unknown' };
+
+/** The key id of an authenticated caller, or null for a local caller when no keys are configured. */
 async function authenticate(c: Context, digests: { digest: Uint8Array; id: string }[], addr: string | undefined): Promise<string | null> {
   if (digests.length === 0) {
-    if (isLoopback(addr)) return null;
-    throw new ProblemError(403, 'forbidden', 'expected a request from loopback (no API keys are configured, so writes and listings are local only), got one from another address');
-  }
-  const header = c.req.header('authorization');
+    if (isLocalRequest(c, addr)) return null;
+    throw new ProblemError(403, 'forbidden', 'expected a request from loopback to a loopback host name, without proxy headers (no API keys are configured, so writes and listings are local only), got another');
+  }  const header = c.req.header('authorization');
   const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   const challenge = { 'www-authenticate': 'Bearer realm="qaudit"' };
   if (!m) throw new ProblemError(401, 'unauthorized', 'expected an Authorization: Bearer <API key> header, got none', 'header.authorization', challenge);

@@ -5,6 +5,7 @@ import { StorageError } from './store';
  * Layout (see docs/storage.md):
  *   models/<sha256>/model.json                 tfjs model topology + weights manifest
  *   models/<sha256>/weights/<index>.bin        weight shards, in manifest order (index 0..9999)
+ *   models/<sha256>/summary-v<n>.json          the engine's summary, computed once at upload (n: summary version)
  *   datasets/<sha256>.npz                      uploaded .npz data sets, content-addressed
  *   datasets/<sha256>.zip                      uploaded zips of class folders of images, content-addressed
  *   datasets/<sha256>.json                     an uploaded data set's description (written at upload)
@@ -14,6 +15,7 @@ import { StorageError } from './store';
  *   jobs/<jobId>/checkpoints/<step>.bin        a retraining job's state after <step> steps (6 digits), write-once
  *   reports/<reportId>/report.json             the final report, write-once
  *   reports/<reportId>/attestation.json        DSSE envelope over the report, write-once
+ *   hooks/deliveries/<sha256>                  one per accepted webhook delivery (replay protection), write-once
  */
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -53,9 +55,14 @@ export const keys = {
     }
     return `models/${sha(sha256)}/weights/${index}.bin`;
   },
+  modelSummary: (sha256: string, version: number) => {
+    if (!Number.isInteger(version) || version < 1 || version > 9999) throw new StorageError('invalid_key', `expected a summary version in 1..9999, got ${version}`);
+    return `models/${sha(sha256)}/summary-v${version}.json`;
+  },
   dataset: (sha256: string) => `datasets/${sha(sha256)}.npz`,
   imageDataset: (sha256: string) => `datasets/${sha(sha256)}.zip`,
   datasetInfo: (sha256: string) => `datasets/${sha(sha256)}.json`,
+  hookDelivery: (sha256: string) => `hooks/deliveries/${sha(sha256)}`,
   builtinDataset: (name: string) => `builtin/datasets/${check(name, SLUG, 'a builtin data set name (lowercase slug)')}.npz`,
   jobPrefix: (jobId: string) => `jobs/${id(jobId)}/`,
   jobState: (jobId: string) => `jobs/${id(jobId)}/state.json`,

@@ -1,16 +1,20 @@
 // Bundles the runner's worker-thread entry and the kill-and-resume child script for the jobs tests (tfjs only
 // runs bundled in plain Node, see scripts/build.mjs). Usable as a vitest globalSetup and from beforeAll.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const out = join(root, 'node_modules', '.cache', 'qaudit-jobs-test');
+// One folder per checkout: node_modules may be shared by several worktrees, whose sources differ.
+const out = join(root, 'node_modules', '.cache', `qaudit-jobs-test-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
 export const WORKER_PATH = join(out, 'audit-worker.mjs');
 export const CHILD_PATH = join(out, 'job-child.mjs');
+/** The Node entry (`npm start`'s dist/node.mjs), for tests that signal a real server process. */
+export const SERVER_PATH = join(out, 'qaudit-server.mjs');
 
-const ENTRIES: Record<string, string> = { 'audit-worker': 'src/jobs/worker.node.ts', 'job-child': 'test/jobs/_child.ts' };
+const ENTRIES: Record<string, string> = { 'audit-worker': 'src/jobs/worker.node.ts', 'job-child': 'test/jobs/_child.ts', 'qaudit-server': 'src/node.ts' };
 
 function newest(dir: string): number {
   let t = 0;
@@ -22,7 +26,7 @@ function newest(dir: string): number {
 }
 
 function fresh(): boolean {
-  const built = [WORKER_PATH, CHILD_PATH].map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0));
+  const built = [WORKER_PATH, CHILD_PATH, SERVER_PATH].map((p) => (existsSync(p) ? statSync(p).mtimeMs : 0));
   return Math.min(...built) > Math.max(newest(join(root, 'src')), newest(join(root, 'test', 'jobs')));
 }
 

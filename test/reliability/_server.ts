@@ -93,6 +93,7 @@ let signer: Promise<SigningKey> | undefined;
 export const HIGH_LIMITS = {
   RATE_LIMIT_WRITES_PER_MINUTE: '1000000', RATE_LIMIT_WRITE_BURST: '1000000',
   RATE_LIMIT_READS_PER_MINUTE: '1000000', RATE_LIMIT_READ_BURST: '1000000',
+  MAX_QUEUED_PER_KEY: '1000000', MAX_QUEUED_PER_ADDRESS: '1000000',
 };
 
 export async function startRelServer(o: RelServerOptions = {}): Promise<RelServer> {

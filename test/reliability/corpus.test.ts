@@ -1,6 +1,7 @@
 // The hostile input corpus against the real app over HTTP on a real s3rver: every case is a 4xx problem+json, the
 // server still answers, nothing is left in the bucket, and memory stays bounded through the zip bombs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUMMARY_VERSION } from '../../src/routes/ingest';
 import { multipart, tinyModel } from '../routes/_app';
 import { listAll, startRelServer, type RelServer } from './_server';
 import { BOMB_BYTES, CORPUS, JSON_LIMIT, prepareCorpus, UPLOAD_LIMIT } from './corpus';
@@ -47,6 +48,6 @@ describe('hostile input corpus over HTTP', () => {
     const res = await fetch(`${s.url}/v1/models`, { method: 'POST', body: multipart(tinyModel(11)) });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
-    expect(await listAll(s.store, 'models/')).toEqual([`models/${id}/model.json`, `models/${id}/weights/0.bin`]);
+    expect(await listAll(s.store, 'models/')).toEqual([`models/${id}/model.json`, `models/${id}/summary-v${SUMMARY_VERSION}.json`, `models/${id}/weights/0.bin`]);
   });
 });

@@ -4,20 +4,25 @@ import { createApp } from '../../src/app';
 import { generateSigningKey, type SigningKey } from '../../src/attest/ed25519';
 import { configFromEnv } from '../../src/config';
 import { initEngine } from '../../src/engine/backend';
-import type { JobDriver, JobKind } from '../../src/jobs/types';
+import type { JobDriver, JobKind, JobOwner } from '../../src/jobs/types';
 import type { AppDeps } from '../../src/routes/deps';
 import { MemoryStore } from '../../src/storage/memory';
 import { buildLayersModel } from '../helpers/models';
 import { loadWasm } from '../wasm';
 
-/** Records calls; `failStart` makes start() refuse. */
+/** Records calls; `failStart` makes start() refuse. Every started job counts as unfinished (queue caps). */
 export class FakeDriver implements JobDriver {
   started: [string, JobKind][] = [];
+  owners: (JobOwner | undefined)[] = [];
   canceled: string[] = [];
   failStart = false;
-  async start(id: string, kind: JobKind): Promise<void> {
+  async start(id: string, kind: JobKind, owner?: JobOwner): Promise<void> {
     if (this.failStart) throw new Error('runner down');
     this.started.push([id, kind]);
+    this.owners.push(owner);
+  }
+  pending(o: JobOwner): { tenant: number; client: number } {
+    return { tenant: this.owners.filter((x) => x?.tenant === o.tenant).length, client: this.owners.filter((x) => x?.client === o.client).length };
   }
   async cancel(id: string): Promise<void> {
     this.canceled.push(id);

@@ -1,6 +1,6 @@
-// Shared set-up of the browser tests: Debian's Chromium (installed when missing), dist/ built once, a server per test
+// Shared set-up of the browser tests: Debian's Chromium (provisioned by `npm test`'s pretest step), dist/ built once, a server per test
 // file in a temp folder, a phone-sized persistent context, and a page that records CSP violations and script errors.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,15 +10,12 @@ import { startServer, type RunningServer } from '../../src/node';
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = resolve('test-artifacts/ui');
 
-/** Installs Debian's chromium when missing; a failure fails the test (an e2e test that silently skips proves nothing). */
+/**
+ * Chromium is installed before the suite starts (scripts/provision-chromium.mjs, `npm test`'s pretest), never from a
+ * test; a run that skipped it (plain `npx vitest`) fails here at once (an e2e test that silently skips proves nothing).
+ */
 export function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  try {
-    execFileSync('sh', ['-c', 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium'], { stdio: 'inherit', timeout: 200_000 });
-  } catch (e) {
-    throw new Error(`expected ${CHROMIUM} (apt-get install -y chromium), got an install failure: ${(e as Error).message}`);
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`expected ${CHROMIUM} after installing chromium, got no such file`);
+  if (!existsSync(CHROMIUM)) throw new Error(`expected ${CHROMIUM}, got none: run \`node scripts/provision-chromium.mjs\` (npm test does) or apt-get install -y chromium`);
 }
 
 const LOCK = join(tmpdir(), 'qaudit-ui-build.lock');

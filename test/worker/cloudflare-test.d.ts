@@ -2,4 +2,22 @@
 declare module 'cloudflare:test' {
   export const SELF: { fetch(input: string | Request, init?: RequestInit): Promise<Response> };
   export const env: Record<string, unknown>;
+
+  type StepRef = { name: string; index?: number };
+  interface WorkflowInstanceModifier {
+    disableRetryDelays(steps?: StepRef[]): Promise<void>;
+    mockStepError(step: StepRef, error: Error, times?: number): Promise<void>;
+  }
+  interface WorkflowInstanceIntrospector {
+    waitForStatus(status: string): Promise<void>;
+    waitForStepResult(step: StepRef): Promise<unknown>;
+    getOutput(): Promise<unknown>;
+    dispose(): Promise<void>;
+  }
+  interface WorkflowIntrospector {
+    modifyAll(fn: (m: WorkflowInstanceModifier) => Promise<void>): Promise<void>;
+    get(): WorkflowInstanceIntrospector[];
+    dispose(): Promise<void>;
+  }
+  export function introspectWorkflow(workflow: unknown): Promise<WorkflowIntrospector>;
 }
