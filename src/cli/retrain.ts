@@ -13,7 +13,7 @@ import { RETRAIN_METHODS, configFingerprint, resolveRetrainConfig } from '../eng
 import type { RetrainConfig, RetrainState } from '../engine/train';
 import { builtinMnist } from '../data/mnist.node';
 import { readRecord } from '../jobs/record';
-import { latestCheckpoint, repairedModel } from '../jobs/retrain';
+import { latestCheckpoint, modelJsonBytes, repairedModel } from '../jobs/retrain';
 import { runRetrainLocally } from '../jobs/retrain-local.node';
 import { DirStore } from '../storage/dir.node';
 import { num, parseFlagged } from './args';
@@ -45,6 +45,8 @@ export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method 
   --server URL        run the job on a qaudit server instead: it checkpoints to its store, ends with a before/after
                       audit, and DIR receives model.json, weights.bin, loss.json, report.json, attestation.json
   --api-key KEY       API key of the server (default: env QAUDIT_API_KEY)
+  --job ID            follow this retraining job instead of starting one (a rerun of the same command into the
+                      same DIR re-attaches to the job it started, from DIR/job.json, unless that job failed)
   --eval-data SPEC    data of the closing audit: mnist (the server's test split, default), an .npz file or an id
   --audit-limit N     samples of the closing audit (default: the server's, 100)
   --poll-interval S   seconds between status requests (default 2)
@@ -55,7 +57,7 @@ const OPTIONS = {
   data: { type: 'string', default: 'mnist' }, epochs: { type: 'string' }, 'max-batches': { type: 'string' },
   'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
   'per-channel': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
-  server: { type: 'string' }, 'api-key': { type: 'string' }, 'eval-data': { type: 'string', default: 'mnist' }, 'audit-limit': { type: 'string' },
+  server: { type: 'string' }, 'api-key': { type: 'string' }, job: { type: 'string' }, 'eval-data': { type: 'string', default: 'mnist' }, 'audit-limit': { type: 'string' },
   'poll-interval': { type: 'string', default: '2' }, timeout: { type: 'string', default: '86400' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -148,12 +150,12 @@ export async function retrainCommand(argv: string[]): Promise<number> {
   if (!flags.out) throw bad('--out: expected a directory for the retrained model, got nothing');
   if (flags.server) {
     return retrainOnServer({
-      server: flags.server, apiKey: flags['api-key'] ?? process.env.QAUDIT_API_KEY, model: flags.model, out: flags.out,
+      server: flags.server, apiKey: flags['api-key'] ?? process.env.QAUDIT_API_KEY, model: flags.model, out: flags.out, job: flags.job,
       data: flags.data, evalData: flags['eval-data'], body: remoteBody(flags, c), quiet: flags.quiet,
       pollMs: 1000 * seconds('--poll-interval', flags['poll-interval'], 600), timeoutMs: 1000 * seconds('--timeout', flags.timeout, 7 * 24 * 3600),
     });
   }
-  for (const f of ['api-key', 'poll-interval', 'timeout', 'audit-limit'] as const) {
+  for (const f of ['api-key', 'poll-interval', 'timeout', 'audit-limit', 'job'] as const) {
     if (argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`))) throw bad(`--${f}: expected it with --server, got no --server`);
   }
   if (flags['eval-data'] !== 'mnist') throw bad('--eval-data: expected it with --server (a local job runs no closing audit; run qaudit audit on DIR/model.json), got no --server');
@@ -196,7 +198,7 @@ async function runLocal(dir: string, files: ModelFiles, data: Dataset | 'mnist',
   }
   const saved = repairedModel(state, float, c);
   await writeAtomic(join(dir, 'weights.bin'), saved.weights);
-  await writeAtomic(join(dir, 'model.json'), JSON.stringify(saved.json) + '\n');
+  await writeAtomic(join(dir, 'model.json'), modelJsonBytes(saved.json)); // the server's serialization: one model id for the same weights
   const losses = state.metrics.map((m) => m.loss);
   await writeAtomic(join(dir, 'loss.json'), JSON.stringify(losses) + '\n');
   const last = losses.at(-1);

@@ -40,7 +40,7 @@ export function pixelSvg(p: Pixels, label: string, size = 112): string {
  */
 export function perturbation(original: number[], adversarial: number[], shape: [number, number, number]): { pixels: Pixels; gain: number } {
   const diff = adversarial.map((v, i) => v - original[i]!);
-  const peak = Math.max(0, ...diff.map(Math.abs));
+  const peak = diff.reduce((m, d) => Math.max(m, Math.abs(d)), 0); // no spread: an image has 10^5 values
   const gain = peak > 0 ? 127 / peak : 1;
   return { pixels: { shape, data: diff.map((d) => clamp(128 + d * gain)) }, gain };
 }

@@ -28,11 +28,11 @@ export function auditWork(s: AuditSettings, samples: number, model: { bits: numb
 }
 
 /** The job's multiply-adds and micro-batch memory of an audit (passes: each attack iteration a gradient step, plus the clean passes). */
-export function auditCost(s: AuditSettings, samples: number, summary: ModelSummary): JobCost {
+export function auditCost(s: AuditSettings, samples: number, summary: ModelSummary, batch: number = s.microBatch ?? MICRO_BATCH): JobCost {
   const n = Math.min(s.limit, samples);
   const iterationsPerSample = n > 0 ? auditWork(s, samples, summary) / n : 0;
   const cleanPasses = planVariants(s, summary.bits).length * planGuards(s).length;
-  return jobCost({ ...modelCost(summary), samples: n, attackWork: GRADIENT_PASS_COST * iterationsPerSample + cleanPasses, batch: MICRO_BATCH });
+  return jobCost({ ...modelCost(summary), samples: n, attackWork: GRADIENT_PASS_COST * iterationsPerSample + cleanPasses, batch });
 }
 
 /** 422 naming the limit when a job costs more multiply-adds or activation memory than the service allows. */
@@ -87,8 +87,9 @@ export async function startAudit(deps: ResolvedDeps, body: { model: string; data
     if (e instanceof EngineError) throw new ProblemError(422, 'data_mismatch', `data ${data} does not fit model ${model}: ${e.message}`, 'body.data');
     throw e;
   }
+  let microBatch: number;
   try {
-    planMemory(summary, planVariants(settings, summary.bits).length, limits.chunkMemoryBytes);
+    microBatch = settings.microBatch ?? planMemory(summary, planVariants(settings, summary.bits).length, limits.chunkMemoryBytes).microBatch;
   } catch (e) {
     if (e instanceof EngineError) throw new ProblemError(422, 'limit_exceeded', e.message, 'body.bits');
     throw e;
@@ -97,7 +98,7 @@ export async function startAudit(deps: ResolvedDeps, body: { model: string; data
   if (work > limits.work) {
     throw new ProblemError(422, 'limit_exceeded', `expected at most ${limits.work} work units (samples x epsilons x variants x defenses x attack iterations), got ${work}; lower limit, epsilons, bits, attacks or steps`, 'body');
   }
-  checkCost(auditCost(settings, samples, summary), limits, 'body', 'this audit');
+  checkCost(auditCost(settings, samples, summary, microBatch), limits, 'body', 'this audit');
   const total = planAudit(settings, { modelBits: summary.bits, dataSize: samples }).length;
   const id = newId();
   // The jobs' AuditRequest (src/jobs/request.ts); settings stored canonical, so the runner's parseSettings is a no-op.

@@ -56,7 +56,8 @@ describe('a published MobileNetV2 on natural images', { timeout: 600_000 }, () =
       let job: { status: string; error?: unknown } = { status: 'queued' };
       for (let i = 0; i < 1200 && !['succeeded', 'failed', 'canceled'].includes(job.status); i++) {
         await new Promise((r) => setTimeout(r, 500));
-        job = (await (await fetch(`${server.url}/v1/audits/${id}`)).json()) as typeof job;
+        // A poll on a keep-alive socket the server just closed can be reset (undici): a poll is a read, retry it.
+        job = await fetch(`${server.url}/v1/audits/${id}`).then((r) => r.json() as Promise<typeof job>, () => job);
       }
       expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
       const report = ReportSchema.parse(await (await fetch(`${server.url}/v1/audits/${id}/report`)).json());

@@ -32,7 +32,7 @@ describe('regression gates', () => {
     expect(r.passed).toBe(false);
     expect(r.deltas[0]!.message).toContain('no result');
     expect(() => parseMaxDrop('pgd@0.1=2')).toThrow(/--max-drop: .*the drop must be a fraction/);
-    expect(() => parseMaxDrop('cw@0.1=0.1')).toThrow(/--max-drop/);
+    expect(() => parseMaxDrop('nope@0.1=0.1')).toThrow(/--max-drop/);
   });
 });
 
