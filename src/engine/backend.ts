@@ -47,3 +47,11 @@ async function start(module: WebAssembly.Module): Promise<void> {
   if (!ok) throw new Error('expected the wasm backend to start, got a failure from tf.setBackend');
   selfTest();
 }
+
+/**
+ * Bytes of this engine's WebAssembly memory. It grows and never shrinks, so read after a piece of work it is the
+ * high-water mark of the engine's tensors so far: what an isolate's memory limit is measured against.
+ */
+export function heapBytes(): number {
+  return (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+}

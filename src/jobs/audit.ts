@@ -1,6 +1,6 @@
 // The audit job as resumable steps shared by both drivers: prepare (plan), one step per chunk, report (merge + sign).
 // Each step writes its result under keys.jobChunk(job, step) and, when retried, finds it there instead of redoing it.
-import { mergeReport, parseSettings, planAudit, planVariants, withMicroBatch } from '../engine/audit';
+import { DEFAULT_MEMORY_BUDGET, chunkBytes, mergeReport, parseSettings, planAudit, planVariants, withMicroBatch } from '../engine/audit';
 import type { AuditSettings, Chunk, ChunkResult, DataInfo, Report } from '../engine/audit';
 import type { ModelSummary } from '../engine/model/types';
 import { createStatement, sha256Hex, signStatement } from '../attest';
@@ -9,11 +9,12 @@ import { StorageError, listAll } from '../storage/store';
 import type { Store } from '../storage/store';
 import { loadInputs } from './inputs';
 import type { AuditInputs } from './inputs';
+import type { ChunkRun } from './executor';
 import { writeOnce } from './lifecycle';
 import type { JobDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import { parseAuditRequest } from './request';
-import type { AuditRequest } from './types';
+import type { AuditRequest, JobProgress } from './types';
 
 /** Everything the chunk and report steps need, stored as the `plan` step's result (plain JSON). */
 export interface AuditPlan {
@@ -27,6 +28,8 @@ export interface AuditPlan {
   data: DataInfo;
   surrogate: boolean;
   chunks: Chunk[];
+  /** The memory plan's estimate of a chunk's peak at the chosen micro-batch, and the budget it was sized for. */
+  memory?: { plannedBytes: number; budgetBytes: number };
 }
 
 const JSON_TYPE = { contentType: 'application/json' };
@@ -65,14 +68,17 @@ export async function prepare(jobId: string, deps: JobDeps): Promise<{ plan: Aud
   const { inputs, model } = await loadInputs(deps.store, request, parsed, deps.builtin);
   try {
     // The micro-batch is fixed here and stored with the plan, so that every runtime and every resume uses it.
-    const settings = withMicroBatch(parsed, model.summary, planVariants(parsed, model.summary.bits).length, deps.memoryBudget);
+    const variants = planVariants(parsed, model.summary.bits).length;
+    const budgetBytes = deps.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+    const settings = withMicroBatch(parsed, model.summary, variants, budgetBytes);
+    const memory = { plannedBytes: chunkBytes(model.summary, variants, settings.microBatch!), budgetBytes };
     // Planning is deterministic: a torn plan is replaced by the same bytes it should hold (writeOnce).
     const { bytes } = await writeOnce(deps.store, keys.jobChunk(jobId, PLAN_STEP), (b) => isPlan(b, jobId), () => {
       const surrogate = inputs.surrogate !== undefined;
       const chunks = planAudit(settings, { modelBits: model.summary.bits, dataSize: inputs.dataTotal, surrogate });
       const plan: AuditPlan = {
         jobId, request, model: request.model, settings, summary: model.summary,
-        data: { name: inputs.data.name, total: inputs.dataTotal }, surrogate, chunks,
+        data: { name: inputs.data.name, total: inputs.dataTotal }, surrogate, chunks, memory,
       };
       return toJsonBytes(plan);
     }, JSON_TYPE);
@@ -81,6 +87,8 @@ export async function prepare(jobId: string, deps: JobDeps): Promise<{ plan: Aud
     model.dispose();
   }
 }
+
+const pick = <K extends keyof JobProgress>(p: JobProgress | undefined, k: K): Partial<JobProgress> => (p?.[k] ? { [k]: p[k] } : {});
 
 /** Whether stored bytes are a whole result of the chunk (a torn object is not JSON of this chunk). */
 function isResultOf(b: Uint8Array, chunkId: string): boolean {
@@ -96,10 +104,17 @@ function isResultOf(b: Uint8Array, chunkId: string): boolean {
  * deterministic, so a step retried after a crash between compute and write writes the very same bytes, and a
  * torn object (not JSON of this chunk, so never a valid result) may safely be replaced by them.
  */
-export async function chunkStep(jobId: string, chunk: Chunk, deps: JobDeps, compute: (c: Chunk) => Promise<ChunkResult>): Promise<{ computed: boolean }> {
+export async function chunkStep(
+  jobId: string, chunk: Chunk, deps: JobDeps, compute: (c: Chunk) => Promise<ChunkRun>,
+): Promise<{ computed: boolean; memoryBytes?: number }> {
   const key = await chunkKey(jobId, chunk.id);
-  const { written } = await writeOnce(deps.store, key, (b) => isResultOf(b, chunk.id), async () => toJsonBytes(await compute(chunk)), JSON_TYPE);
-  return { computed: written };
+  let memoryBytes: number | undefined;
+  const { written } = await writeOnce(deps.store, key, (b) => isResultOf(b, chunk.id), async () => {
+    const run = await compute(chunk);
+    memoryBytes = run.memoryBytes;
+    return toJsonBytes(run.result);
+  }, JSON_TYPE);
+  return written ? { computed: true, memoryBytes } : { computed: false };
 }
 
 /** Which chunks of the plan already have a stored result (what a resumed run skips). */
@@ -142,7 +157,9 @@ export async function reportStep(plan: AuditPlan, deps: JobDeps, now = () => new
   }
   const total = plan.chunks.length;
   await updateRecord(deps.store, plan.jobId, (r) => ({
-    ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId, progress: { done: total, total }, error: undefined,
+    ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId, error: undefined,
+    // The measures of the run stay readable after it: the last chunk's time and the memory peak against the plan.
+    progress: { done: total, total, ...pick(r.progress, 'lastChunk'), ...pick(r.progress, 'memory') },
   }));
   return { reportId, report };
 }

@@ -1,18 +1,31 @@
 // Where chunks and training steps are computed: the JobExecutor interface, and the inline executor on the current
 // thread's engine (Workers, tests, `threads: 0`). The Node thread pool (pool.node.ts) implements the same interface.
+import type { AuditContext, AuditSettings, Chunk, ChunkResult } from '../engine/audit';
 import { runChunk } from '../engine/audit';
-import type { AuditSettings, Chunk, ChunkResult } from '../engine/audit';
+import { heapBytes } from '../engine/backend';
 import { openContext } from './inputs';
 import type { AuditInputs, OpenContext } from './inputs';
 import { openRetrainContext } from './retrain';
 import type { RetrainContext, RetrainInputs } from './retrain';
+
+/** A chunk's result, and the engine's memory right after it: its high-water mark in the thread or isolate that ran it. */
+export interface ChunkRun {
+  result: ChunkResult;
+  memoryBytes: number;
+}
+
+/** Runs a chunk on this thread's engine and reads its memory (not part of the result, which must be deterministic). */
+export async function measureChunk(ctx: AuditContext, chunk: Chunk): Promise<ChunkRun> {
+  const result = await runChunk(ctx, chunk);
+  return { result, memoryBytes: heapBytes() };
+}
 
 export interface ChunkExecutor {
   /** Chunks that may run at once. */
   readonly concurrency: number;
   /** Builds the job's engine context (once per engine instance). */
   open(jobId: string, inputs: AuditInputs, settings: AuditSettings): Promise<void>;
-  run(jobId: string, chunk: Chunk): Promise<ChunkResult>;
+  run(jobId: string, chunk: Chunk): Promise<ChunkRun>;
   /** Frees the job's context; safe to call for a job that was never opened. */
   close(jobId: string): Promise<void>;
 }
@@ -36,10 +49,10 @@ export class InlineExecutor implements JobExecutor {
     if (!this.open_.has(jobId)) this.open_.set(jobId, openContext(inputs, settings));
   }
 
-  async run(jobId: string, chunk: Chunk): Promise<ChunkResult> {
+  async run(jobId: string, chunk: Chunk): Promise<ChunkRun> {
     const c = this.open_.get(jobId);
     if (!c) throw new Error(`job ${jobId} is not open on this executor`);
-    return runChunk(c.ctx, chunk);
+    return measureChunk(c.ctx, chunk);
   }
 
   async openRetrain(jobId: string, inputs: RetrainInputs): Promise<void> {

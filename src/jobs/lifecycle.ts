@@ -48,8 +48,29 @@ export async function markRunning(store: Store, plan: { jobId: string; chunks: {
   }));
 }
 
+/**
+ * Writes a running job's progress. The measures of the last computed chunk stay until another chunk is computed,
+ * and the memory peak is the largest of every chunk so far (steps of one job may run in different isolates).
+ */
 export async function writeProgress(store: Store, jobId: string, progress: JobProgress): Promise<void> {
-  await updateRecord(store, jobId, (r) => (r.status === 'running' ? { ...r, progress } : r));
+  await updateRecord(store, jobId, (r) => (r.status === 'running' ? { ...r, progress: keepMeasures(r.progress, progress) } : r));
+}
+
+function keepMeasures(before: JobProgress | undefined, next: JobProgress): JobProgress {
+  const lastChunk = next.lastChunk ?? before?.lastChunk;
+  const memory = next.memory ?? before?.memory;
+  const peakBytes = Math.max(before?.memory?.peakBytes ?? 0, next.memory?.peakBytes ?? 0);
+  return { ...next, ...(lastChunk ? { lastChunk } : {}), ...(memory ? { memory: { ...memory, peakBytes } } : {}) };
+}
+
+/** The progress fields of a chunk just computed: its measures, and the memory next to the plan's estimate. */
+export function chunkMeasures(
+  plan: { memory?: { plannedBytes: number; budgetBytes: number } }, id: string, seconds: number, memoryBytes: number,
+): Pick<JobProgress, 'lastChunk' | 'memory'> {
+  return {
+    lastChunk: { id, seconds: Math.round(seconds * 1000) / 1000, memoryBytes },
+    ...(plan.memory ? { memory: { peakBytes: memoryBytes, ...plan.memory } } : {}),
+  };
 }
 
 /** Where a closing audit stands in its parent job: which one, the chunks of the audits before it, all chunks. */

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { AuditSettings, Chunk, ChunkResult } from '../engine/audit';
-import type { JobExecutor } from './executor';
+import type { AuditSettings, Chunk } from '../engine/audit';
+import type { ChunkRun, JobExecutor } from './executor';
 import type { AuditInputs } from './inputs';
 import type { RetrainInputs } from './retrain';
 import { fromWire } from './protocol';
@@ -59,7 +59,7 @@ export class ThreadPool implements JobExecutor {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.type === 'result') p.resolve(m.result);
+      if (m.type === 'result') p.resolve(m.run);
       else if (m.type === 'stepped') p.resolve(m.state);
       else p.reject(fromWire(m.error));
     });
@@ -104,7 +104,7 @@ export class ThreadPool implements JobExecutor {
     }
   }
 
-  run(jobId: string, chunk: Chunk): Promise<ChunkResult> {
+  run(jobId: string, chunk: Chunk): Promise<ChunkRun> {
     return this.call((id) => ({ type: 'run', id, jobId, chunk }));
   }
 

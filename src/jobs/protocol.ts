@@ -1,8 +1,9 @@
 // Messages between the Node runner and its worker threads (structured-clone data only): audit chunks and training steps.
-import type { AuditSettings, Chunk, ChunkResult } from '../engine/audit';
+import type { AuditSettings, Chunk } from '../engine/audit';
 import { ClassifiedError } from '../engine/errors';
 import type { ErrorJSON } from '../engine/errors';
 import { errorFromJSON } from './record';
+import type { ChunkRun } from './executor';
 import type { AuditInputs } from './inputs';
 import type { RetrainInputs } from './retrain';
 
@@ -19,7 +20,7 @@ export type WireError = ErrorJSON | { name: string; message: string; retryable?:
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'result'; id: number; result: ChunkResult }
+  | { type: 'result'; id: number; run: ChunkRun }
   | { type: 'stepped'; id: number; state: Uint8Array }
   | { type: 'error'; id: number; error: WireError }
   /** A failure outside a run (engine start, open): every later run of that job fails with it. */

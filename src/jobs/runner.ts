@@ -2,7 +2,7 @@
 // executor allows, skipping stored ones), report. Runtime-neutral; the Node driver and runAuditLocally use it.
 import type { Chunk } from '../engine/audit';
 import { chunkStep, finishedChunks, prepare, reportStep } from './audit';
-import { cancelRequested, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
+import { cancelRequested, chunkMeasures, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
 import type { AuditPlan } from './audit';
 import type { JobDeps } from './lifecycle';
 import type { ChunkExecutor } from './executor';
@@ -105,11 +105,11 @@ async function runChunks(
   // Record writes are chained so that concurrent lanes never interleave read-modify-write cycles.
   let writes = Promise.resolve();
   /** After each chunk: chunks done, the next one queued, and the ETA from this run's pace (wall time per chunk). */
-  const report = () => {
+  const report = (measures: Partial<JobProgress>) => {
     const left = total - finished;
     const eta = ranHere > 0 ? Math.round(((Date.now() - started) / ranHere) * left / 1000) : undefined;
     const current = queue[0]?.id;
-    const progress: JobProgress = { done: finished, total, ...(current ? { current } : {}), ...(eta !== undefined ? { etaSeconds: eta } : {}) };
+    const progress: JobProgress = { done: finished, total, ...(current ? { current } : {}), ...(eta !== undefined ? { etaSeconds: eta } : {}), ...measures };
     writes = writes.then(() => withRetry(() => writeProgress(deps.store, plan.jobId, progress), opts.retry));
     return Promise.all([writes, opts.onEvent?.({ type: 'progress', jobId: plan.jobId, progress })]);
   };
@@ -117,10 +117,11 @@ async function runChunks(
     for (let c = queue.shift(); c && stop === null; c = queue.shift()) {
       if (await opts.isCanceled()) throw new Canceled();
       const chunk = c;
-      const { computed } = await withRetry(() => chunkStep(plan.jobId, chunk, deps, (x) => executor.run(plan.jobId, x)), opts.retry);
+      const t0 = Date.now();
+      const { computed, memoryBytes } = await withRetry(() => chunkStep(plan.jobId, chunk, deps, (x) => executor.run(plan.jobId, x)), opts.retry);
       if (!done.has(chunk.id)) finished++;
       if (computed) ranHere++;
-      await report();
+      await report(computed && memoryBytes !== undefined ? chunkMeasures(plan, chunk.id, (Date.now() - t0) / 1000, memoryBytes) : {});
       await opts.onEvent?.({ type: 'chunk', jobId: plan.jobId, chunkId: chunk.id, computed });
     }
   };

@@ -12,6 +12,11 @@ export interface JobProgress {
   current?: string;
   /** Estimated seconds left, from the mean duration of finished steps; absent until one finished. */
   etaSeconds?: number;
+  /** The last chunk computed by this run: wall time (compute and the write of its result) and the engine's memory
+   *  after it (the wasm heap of the thread or isolate that ran it, its high-water mark). Absent until one ran. */
+  lastChunk?: { id: string; seconds: number; memoryBytes: number };
+  /** The largest engine memory any chunk of this run reached, next to the plan's estimate (engine/audit/memory.ts). */
+  memory?: { peakBytes: number; plannedBytes: number; budgetBytes: number };
 }
 
 export interface JobRecord {

@@ -1,8 +1,8 @@
 // Worker-thread entry (bundled to dist/audit-worker.mjs): one engine instance per thread, one context per open
 // job (an audit's models and data, or a retraining job's float model and training set), work run in message order.
 import { parentPort } from 'node:worker_threads';
-import { runChunk } from '../engine/audit';
 import { startNodeEngine } from '../runtime/node';
+import { measureChunk } from './executor';
 import { openContext } from './inputs';
 import type { OpenContext } from './inputs';
 import { toWire } from './protocol';
@@ -41,7 +41,7 @@ async function handle(m: ToWorker): Promise<void> {
       return open(training, m.jobId, () => openRetrainContext(m.inputs));
     case 'run':
       try {
-        post({ type: 'result', id: m.id, result: await runChunk(opened(contexts, m.jobId).ctx, m.chunk) });
+        post({ type: 'result', id: m.id, run: await measureChunk(opened(contexts, m.jobId).ctx, m.chunk) });
       } catch (e) {
         post({ type: 'error', id: m.id, error: toWire(e) });
       }

@@ -1,14 +1,15 @@
 // The audit as a sequence of durable steps for a Cloudflare Workflow (workflow.ts), kept free of
 // `cloudflare:*` imports so that Node tests can drive it with a fake `step`.
-import { runChunk } from '../engine/audit';
 import { expect } from '../engine/errors';
 import { chunkStep, prepare, reportStep } from './audit';
-import { cancelRequested, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
+import { cancelRequested, chunkMeasures, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
 import type { AuditPlan } from './audit';
 import type { JobDeps } from './lifecycle';
+import { measureChunk } from './executor';
 import { loadInputs, openContext } from './inputs';
 import type { OpenContext } from './inputs';
 import { errorInfo, isFinished, isTransient, readRecord } from './record';
+import type { JobProgress } from './types';
 
 /** The part of Cloudflare's WorkflowStep used here. */
 export interface StepDo {
@@ -88,7 +89,7 @@ export interface AuditWorkflowOptions {
   /** Prefix of the step names: a retraining job runs its two closing audits inside its own Workflow instance. */
   prefix?: string;
   /** Called inside each chunk step after its progress was written (a retraining job mirrors it into its record). */
-  onProgress?: (progress: { done: number; total: number; current: string; etaSeconds: number }) => Promise<void>;
+  onProgress?: (progress: JobProgress) => Promise<void>;
   /** Chunks this audit may plan (default MAX_WORKFLOW_CHUNKS; less when it shares an instance). */
   maxChunks?: number;
 }
@@ -118,10 +119,13 @@ export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => 
         const d = await deps();
         return guarded(jobId, d, async () => {
           const t0 = Date.now();
-          await chunkStep(jobId, chunk, d, async (c) => runChunk((await contextFor(plan, d)).ctx, c));
+          const { computed, memoryBytes } = await chunkStep(jobId, chunk, d, async (c) => measureChunk((await contextFor(plan, d)).ctx, c));
+          // Workers' clock advances at I/O only, so the time is read after the result's write: compute and write.
+          const seconds = (Date.now() - t0) / 1000;
           // One step's duration times the steps left: the Workflow gives no cheaper clock across isolates.
-          const etaSeconds = Math.round(((Date.now() - t0) * (total - i - 1)) / 1000);
-          const progress = { done: i + 1, total, current: chunk.id, etaSeconds };
+          const etaSeconds = Math.round(seconds * (total - i - 1));
+          const measures = computed && memoryBytes !== undefined ? chunkMeasures(plan, chunk.id, seconds, memoryBytes) : {};
+          const progress = { done: i + 1, total, current: chunk.id, etaSeconds, ...measures };
           await writeProgress(d.store, jobId, progress);
           await o.onProgress?.(progress);
           return true;

@@ -169,20 +169,24 @@ export async function datasetInfo(store: Store, ref: string): Promise<DatasetInf
   return info;
 }
 
-/** 422 unless the data set fits the model's input and classes (the engine's own check and message). */
-export async function checkFit(store: Store, ref: string, summary: ModelSummary): Promise<number> {
+/**
+ * 422 unless the data set fits the model's input and classes (the engine's own check and message). With labels
+ * from the model (`labels: "model"`) the data set's own labels or class folders are not used, so only the input is checked.
+ */
+export async function checkFit(store: Store, ref: string, summary: ModelSummary, labels: 'dataset' | 'model' = 'dataset'): Promise<number> {
+  const classes = labels === 'model' ? Infinity : summary.numClasses;
   // Built-in MNIST: its shape and label range are known; a one-sample stand-in runs the same check.
   const stored = ref === 'mnist' ? null : await imagesInfo(store, ref);
   // .npz uploads store their description too: only an image set's is checked by class names.
   const images = stored?.format === 'images' ? stored : null;
   if (images) {
-    checkImageFit(images.classNames ?? [], summary.inputShape, summary.numClasses);
+    checkImageFit(images.classNames ?? [], summary.inputShape, classes);
     return images.samples;
   }
   const ds: Dataset | null = ref === 'mnist'
     ? { name: 'mnist', x: new Uint8Array(28 * 28), y: Int32Array.of(9), shape: [1, ...MNIST_SHAPE] }
     : await loadDataset(store, ref);
   if (!ds) throw new ProblemError(404, 'not_found', `expected an uploaded data set ${ref}, got none`, 'body.data');
-  fitToModel(ds, summary.inputShape, summary.numClasses);
+  fitToModel(labels === 'model' ? { ...ds, y: new Int32Array(ds.shape[0]) } : ds, summary.inputShape, summary.numClasses);
   return ref === 'mnist' ? MNIST_INFO.samples : ds.shape[0];
 }

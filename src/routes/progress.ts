@@ -11,11 +11,15 @@ export type RetrainPhase = keyof typeof PHASE_SHARES;
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
-/** Drops `current` and `etaSeconds` once the job is no longer running: a finished job runs nothing and ends never. */
+/**
+ * Drops `current` and `etaSeconds` once the job is no longer running (a finished job runs nothing and ends never);
+ * the measures of its chunks (`lastChunk`, `memory`) stay.
+ */
 export function presentProgress(r: JobRecord): JobProgress {
-  const { done, total, current, etaSeconds } = r.progress;
-  if (r.status !== 'running' && r.status !== 'queued') return { done, total };
-  return { done, total, ...(current !== undefined ? { current } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) };
+  const { done, total, current, etaSeconds, lastChunk, memory } = r.progress;
+  const measures = { ...(lastChunk ? { lastChunk } : {}), ...(memory ? { memory } : {}) };
+  if (r.status !== 'running' && r.status !== 'queued') return { done, total, ...measures };
+  return { done, total, ...(current !== undefined ? { current } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}), ...measures };
 }
 
 /** The retraining job's overall fraction in [0, 1], monotone over the phases; 1 only when it succeeded. */

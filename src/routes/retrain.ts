@@ -5,7 +5,7 @@ import { subApp, type ResolvedDeps } from './deps';
 import { listJobs, readJob, readUnfinishedJob } from './jobs';
 import { RetrainBodySchema, presentRetrain, startRetrain } from './retrain-start';
 import { callerOf } from './security';
-import { AuditId, IdParam, JobStatusSchema, ListQuery, Sha256, problems } from './schemas';
+import { AuditId, IdParam, JobStatusSchema, ListQuery, ProgressSchema, Sha256, problems } from './schemas';
 
 const LossPointSchema = z.object({
   step: z.int(), batches: z.int(), samples: z.int(), loss: z.number(), ce: z.number(),
@@ -16,8 +16,7 @@ export const RetrainJobSchema = z.object({
   id: AuditId,
   status: JobStatusSchema,
   phase: z.enum(['queued', 'training', 'auditing', 'reporting', 'done']),
-  progress: z.object({
-    done: z.int(), total: z.int(), current: z.string().optional(), etaSeconds: z.number().optional(),
+  progress: ProgressSchema.extend({
     fraction: z.number().min(0).max(1).openapi({ description: 'Overall progress in [0, 1] that never decreases: training is the first half, the two audits up to 0.95, reporting up to 0.99, 1 once succeeded' }),
   }).openapi({ description: 'done/total: training steps during phase training, audit chunks (both audits) during auditing; current and etaSeconds only while the job runs' }),
   createdAt: z.string(),

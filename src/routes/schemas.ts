@@ -92,12 +92,19 @@ export const JobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed
 export const AuditLinksSchema = z.object({
   self: z.string(), report: z.string(), reportHtml: z.string(), junit: z.string(), sarif: z.string(), modelCard: z.string(), testResult: z.string(), attestation: z.string(),
 });
+/** A job's progress (jobs/types.ts JobProgress as presented by routes/progress.ts). */
+export const ProgressSchema = z.object({
+  done: z.int(), total: z.int(), current: z.string().optional(), etaSeconds: z.number().optional(),
+  lastChunk: z.object({ id: z.string(), seconds: z.number(), memoryBytes: z.int() }).optional()
+    .openapi({ description: 'The last chunk this run computed: wall time (compute and the write of its result) and the engine memory after it (the wasm heap of the thread or Workers isolate that ran it)' }),
+  memory: z.object({ peakBytes: z.int(), plannedBytes: z.int(), budgetBytes: z.int() }).optional()
+    .openapi({ description: 'The largest engine memory of any chunk so far, the memory plan\'s estimate for a chunk at the chosen micro-batch, and the budget (CHUNK_MEMORY_MB)' }),
+});
+
 export const AuditSchema = z.object({
   id: AuditId,
   status: JobStatusSchema,
-  progress: z.object({
-    done: z.int(), total: z.int(), current: z.string().optional(), etaSeconds: z.number().optional(),
-  }),
+  progress: ProgressSchema.openapi({ description: 'done/total: chunks; current and etaSeconds only while the job runs' }),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),

@@ -82,7 +82,7 @@ export async function startAudit(deps: ResolvedDeps, body: { model: string; data
   });
   let samples: number;
   try {
-    samples = await checkFit(deps.store, data, summary);
+    samples = await checkFit(deps.store, data, summary, settings.labels);
   } catch (e) {
     if (e instanceof EngineError) throw new ProblemError(422, 'data_mismatch', `data ${data} does not fit model ${model}: ${e.message}`, 'body.data');
     throw e;

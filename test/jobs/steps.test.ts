@@ -10,7 +10,7 @@ import { StorageError } from '../../src/storage/store';
 import { chunkKey, chunkStep, prepare, stepId } from '../../src/jobs/audit';
 import { requestCancel } from '../../src/jobs/lifecycle';
 import type { JobDeps } from '../../src/jobs/lifecycle';
-import { InlineExecutor } from '../../src/jobs/executor';
+import { InlineExecutor, measureChunk } from '../../src/jobs/executor';
 import type { ModelBytes } from '../../src/jobs/inputs';
 import { openContext } from '../../src/jobs/inputs';
 import { readRecord } from '../../src/jobs/record';
@@ -68,9 +68,12 @@ describe('audit steps', () => {
     expect(again.plan).toEqual(plan);
     const open = openContext(inputs, plan.settings);
     let computed = 0;
-    const compute = (c: Chunk) => { computed++; return runChunk(open.ctx, c); };
+    const compute = (c: Chunk) => { computed++; return measureChunk(open.ctx, c); };
     const chunk = plan.chunks.find((c) => c.kind === 'attack')!;
-    expect(await chunkStep(id, chunk, deps(store), compute)).toEqual({ computed: true });
+    // A computed chunk reports the engine's memory after it (the wasm heap: at least the 16 MB it starts with).
+    const first = await chunkStep(id, chunk, deps(store), compute);
+    expect(first.computed).toBe(true);
+    expect(first.memoryBytes).toBeGreaterThanOrEqual(16 * 2 ** 20);
     const k = await chunkKey(id, chunk.id);
     const bytes = await store.get(k);
     expect(await chunkStep(id, chunk, deps(store), compute)).toEqual({ computed: false });
@@ -81,7 +84,7 @@ describe('audit steps', () => {
     expect(new TextEncoder().encode(JSON.stringify(await runChunk(open.ctx, chunk)))).toEqual(bytes);
     // A torn object (a writer killed mid-PUT on a server that writes in place) is recomputed and replaced.
     await store.put(k, bytes!.slice(0, 40));
-    expect(await chunkStep(id, chunk, deps(store), compute)).toEqual({ computed: true });
+    expect(await chunkStep(id, chunk, deps(store), compute)).toMatchObject({ computed: true });
     expect(await store.get(k)).toEqual(bytes);
     open.dispose();
   });
@@ -92,7 +95,15 @@ describe('audit steps', () => {
     store.failChunkWrites = 2;
     const record = await runAuditJob(id, deps(store), new InlineExecutor(), fast);
     expect(record.status).toBe('succeeded');
-    expect(record.progress).toEqual({ done: 27, total: 27 });
+    expect(record.progress).toMatchObject({ done: 27, total: 27 });
+    // The finished record keeps the run's measures: the last chunk's time and memory, the peak against the plan.
+    const { lastChunk, memory } = record.progress;
+    expect(lastChunk!.seconds).toBeGreaterThanOrEqual(0);
+    expect(lastChunk!.memoryBytes).toBeGreaterThanOrEqual(16 * 2 ** 20);
+    expect(memory!.peakBytes).toBeGreaterThanOrEqual(lastChunk!.memoryBytes);
+    expect(memory!.budgetBytes).toBe(128 * 2 ** 20);
+    expect(memory!.plannedBytes).toBeGreaterThan(0);
+    expect(memory!.plannedBytes).toBeLessThanOrEqual(memory!.budgetBytes);
     expect(record.reportId).toBe(id);
     const envelope = JSON.parse(new TextDecoder().decode((await store.get(keys.attestation(id)))!));
     const v = await verifyEnvelope(envelope, [await exportPublicJwk(key)]);

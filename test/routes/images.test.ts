@@ -72,6 +72,8 @@ describe('/v1/datasets with images', () => {
     expect(p.detail).toMatch(/at most 3 class folders .* got 4/);
     const three = await (await t.req('/v1/datasets', zipPost(zipOf(PETS)))).json() as Info;
     expect((await t.req('/v1/audits', post({ model, data: three.id, attacks: ['fgsm'] }))).status).toBe(202);
+    // With labels from the model the folders' names are not labels: any number of them is accepted.
+    expect((await t.req('/v1/audits', post({ model, data: four.id, attacks: ['fgsm'], labels: 'model' }))).status).toBe(202);
   });
 });
 
