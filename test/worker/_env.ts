@@ -20,5 +20,7 @@ export async function workerS3() {
 export async function workerBindings(): Promise<Record<string, string>> {
   const { port: _, ...s3 } = await workerS3();
   const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
-  return { ...s3, API_KEYS: WORKER_API_KEY, SIGNING_KEY: JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d }) };
+  // CHUNK_MEMORY_MB as a self-hosted workerd may set it: a 224x224 MobileNetV2 (test/worker/mobilenet.test.ts) needs
+  // ~390 MB for one sample with a twin; Cloudflare's isolates have 128 MB, the default.
+  return { ...s3, API_KEYS: WORKER_API_KEY, CHUNK_MEMORY_MB: '512', SIGNING_KEY: JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d }) };
 }

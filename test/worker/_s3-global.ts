@@ -1,13 +1,36 @@
 // globalSetup of the workerd project: a real s3rver on the loopback port the Worker's S3_* bindings name
-// (vitest.config.ts), seeded with the built-in MNIST splits as `npm run seed` does, removed afterwards.
-import { mkdtemp, rm } from 'node:fs/promises';
+// (vitest.config.ts), seeded with the built-in MNIST splits as `npm run seed` does, removed afterwards; and the
+// files of the published MobileNetV2 fixture, which tests inside workerd cannot read from disk (inject('mobilenet')).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedMnist } from '../../src/jobs/seed.node';
 import { startEmbeddedS3 } from '../../src/storage/embedded';
 import { workerS3 } from './_env';
 
-export default async function setup(): Promise<() => Promise<void>> {
+export interface MobilenetFiles {
+  /** model.json as text. */
+  json: string;
+  /** The weight shard, base64 (provided values must be serializable). */
+  shard: string;
+  /** One photograph (JPEG), base64. */
+  image: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    mobilenet: MobilenetFiles;
+  }
+}
+
+const fixture = (p: string) => readFile(new URL(`../fixtures/${p}`, import.meta.url));
+
+export default async function setup(project: { provide(key: 'mobilenet', value: MobilenetFiles): void }): Promise<() => Promise<void>> {
+  project.provide('mobilenet', {
+    json: (await fixture('models/nsfwjs-mobilenet-v2/model.json')).toString('utf8'),
+    shard: (await fixture('models/nsfwjs-mobilenet-v2/group1-shard1of1.bin')).toString('base64'),
+    image: (await fixture('images/natural/unlabeled/coffee.jpg')).toString('base64'),
+  });
   const directory = await mkdtemp(join(tmpdir(), 'qaudit-worker-s3-'));
   const { port, ...vars } = await workerS3();
   const s3 = await startEmbeddedS3({ directory, bucket: vars.S3_BUCKET, port });
