@@ -43,8 +43,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: int(1, 1e6).default(10),
   RATE_LIMIT_AUTH_FAILURE_BURST: int(1, 1e6).default(10),
   HF_WEBHOOK_SECRET: z.string().min(1).optional(),
-  /** Path of model.json inside a Hugging Face model repository. */
-  HF_MODEL_PATH: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/).refine((p) => !p.split('/').includes('..')).default('model.json'),
+  /** Path of model.json or the .onnx file inside a Hugging Face model repository; unset: model.json, else model.onnx. */
+  HF_MODEL_PATH: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/).refine((p) => !p.split('/').includes('..')).optional(),
   MLFLOW_WEBHOOK_SECRET: z.string().min(1).optional(),
   WEBHOOK_TOLERANCE_SECONDS: int(1, 3600).default(300),
   /** Hosts models may be fetched from; `*.example.com` matches subdomains. */
@@ -78,7 +78,7 @@ export interface AppConfig {
   apiKeys: string[];
   limits: Limits;
   rateLimits: { writes: RateLimit; reads: RateLimit; authFailures: RateLimit };
-  webhooks: { huggingfaceSecret?: string; huggingfaceModelPath: string; mlflowSecret?: string; toleranceSeconds: number };
+  webhooks: { huggingfaceSecret?: string; huggingfaceModelPaths: string[]; mlflowSecret?: string; toleranceSeconds: number };
   fetch: { allowedHosts: string[]; maxBytes: number; timeoutMs: number };
 }
 
@@ -107,7 +107,7 @@ export function configFromEnv(env: Record<string, unknown>, defaults: { chunkMem
       authFailures: { perMinute: e.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE, burst: e.RATE_LIMIT_AUTH_FAILURE_BURST },
     },
     webhooks: {
-      huggingfaceSecret: e.HF_WEBHOOK_SECRET, huggingfaceModelPath: e.HF_MODEL_PATH,
+      huggingfaceSecret: e.HF_WEBHOOK_SECRET, huggingfaceModelPaths: e.HF_MODEL_PATH ? [e.HF_MODEL_PATH] : ['model.json', 'model.onnx'],
       mlflowSecret: e.MLFLOW_WEBHOOK_SECRET, toleranceSeconds: e.WEBHOOK_TOLERANCE_SECONDS,
     },
     fetch: { allowedHosts: e.FETCH_ALLOWED_HOSTS.map((h) => h.toLowerCase()), maxBytes: e.FETCH_MAX_BYTES, timeoutMs: e.FETCH_TIMEOUT_MS },

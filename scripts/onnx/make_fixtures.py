@@ -157,6 +157,15 @@ def qdq_activations(src, dst):
     onnx.save(m, dst)
 
 
+def external_data(src, dst_dir, name):
+    """The model with every initializer in one external data file next to it (as torch.onnx.export does past 2 GB)."""
+    import os
+    os.makedirs(dst_dir, exist_ok=True)
+    m = onnx.load(src)
+    onnx.save_model(m, f'{dst_dir}/{name}.onnx', save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=f'{name}.data', size_threshold=0)
+
+
 if __name__ == '__main__':
     out = sys.argv[1]
     export(ResNetish(), f'{out}/resnet.onnx')
@@ -168,3 +177,4 @@ if __name__ == '__main__':
     qdq_weights(f'{out}/mobilenetv2.onnx', f'{out}/mobilenetv2-uint8-channel.onnx', True, 'uint8')
     qdq_weights(f'{out}/mixed.onnx', f'{out}/mixed-int8-channel.onnx', True, 'int8')
     qdq_activations(f'{out}/resnet-int8-channel.onnx', f'{out}/resnet-qdq-activations.onnx')
+    external_data(f'{out}/resnet-int8-channel.onnx', f'{out}/external', 'resnet-int8-channel')

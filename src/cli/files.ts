@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { EngineError } from '../engine/errors';
-import { onnxToLayers, SHARD_NAME } from '../engine/model';
+import { ONNX_FILE, onnxDataFiles, onnxModelJson } from '../engine/model/files';
 import { IMAGE_FOLDER_LIMITS } from '../engine/data/image-folder';
 import { dataSourceFromBytes, type DataSource } from '../engine/data/source';
 import { loadBuiltinMnist } from '../data/mnist.node';
@@ -18,9 +18,13 @@ export interface ModelFiles {
 /** Reads `model.json` and every shard named in its weights manifest, from the same folder. */
 export async function readModelFiles(path: string): Promise<ModelFiles> {
   if (/\.onnx$/i.test(path)) {
-    // Converted to the tfjs Layers files every other path (digest, upload, audit) already takes.
-    const { json, weights } = onnxToLayers(await readUserFile(path, 'model'));
-    return { json, shards: new Map([[SHARD_NAME, weights]]), jsonBytes: new TextEncoder().encode(JSON.stringify(json)) };
+    // The .onnx file itself (and the external data files it names, from its folder) under qaudit's ONNX model.json:
+    // the deployed arithmetic, activation QDQ included, on every path (digest, upload, audit).
+    const bytes = await readUserFile(path, 'model');
+    const shards = new Map([[ONNX_FILE, bytes]]);
+    for (const name of onnxDataFiles(bytes)) shards.set(name, await readUserFile(join(dirname(path), basename(name)), 'external data'));
+    const jsonBytes = onnxModelJson([...shards.keys()].slice(1));
+    return { json: JSON.parse(new TextDecoder().decode(jsonBytes)), shards, jsonBytes };
   }
   const jsonBytes = await readUserFile(path, 'model');
   let json: unknown;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EngineError } from '../engine/errors';
 import { fitSource } from '../engine/data/source';
 import type { Dataset } from '../engine/data/types';
-import { loadLayersModel } from '../engine/model';
+import { loadModel } from '../engine/model';
 import type { Model } from '../engine/model';
 import { RETRAIN_METHODS, configFingerprint, resolveRetrainConfig } from '../engine/train';
 import type { RetrainConfig, RetrainState } from '../engine/train';
@@ -163,7 +163,7 @@ export async function retrainCommand(argv: string[]): Promise<number> {
   const files = await readModelFiles(flags.model);
   const raw = flags.data === 'mnist' ? 'mnist' : await readData(flags.data);
   await startNodeEngine();
-  const float = loadLayersModel(files.json, files.shards);
+  const float = loadModel(files.json, files.shards);
   try {
     // A folder of images is read into a data set of the model's input shape here, so the job stores plain arrays.
     const data = raw === 'mnist' ? 'mnist' : fitSource(raw, float.inputShape, float.numClasses);

@@ -7,7 +7,7 @@ import { readImageFolder } from '../engine/data/image-folder';
 import { fitSource, isImageFolder, sourceSize, type DataSource } from '../engine/data/source';
 import type { Dataset } from '../engine/data/types';
 import { expect } from '../engine/errors';
-import { loadLayersModel } from '../engine/model';
+import { loadModel } from '../engine/model/files';
 import type { Model } from '../engine/model/types';
 import { keys } from '../storage/keys';
 import { StorageError } from '../storage/store';
@@ -54,7 +54,7 @@ export async function loadModelBytes(store: Store, sha256: string): Promise<Mode
 
 /** The model as audits and training see it: with the settings' preprocessing (none by default). */
 export const toModel = (m: ModelBytes, settings?: Pick<AuditSettings, 'preprocess'>): Model =>
-  loadLayersModel(m.modelJson, new Map(m.shards), { preprocess: toPreprocess(settings?.preprocess ?? null) });
+  loadModel(m.modelJson, new Map(m.shards), { preprocess: toPreprocess(settings?.preprocess ?? null) });
 
 /**
  * A job's data: 'mnist' is the built-in split `split` (the test split for audits, the training split for

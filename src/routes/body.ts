@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { readEntry, readZipDirectory, type ZipEntry } from '../engine/data/zip';
 import { EngineError } from '../engine/errors';
+import { ONNX_FILE, onnxDataFiles, onnxModelJson } from '../engine/model/files';
 import { MAX_MODEL_JSON_BYTES, preflightModel } from './manifest';
 import { ProblemError } from './problem';
 
@@ -66,11 +67,33 @@ function addFile(out: Map<string, Uint8Array>, name: string, bytes: Uint8Array, 
   out.set(name, bytes);
 }
 
+const isOnnxName = (name: string) => /\.onnx$/i.test(name);
+
+/** model.json and the other files; or one .onnx file (any name) and its external-data files, under onnxModelJson. */
 function split(files: Map<string, Uint8Array>, field: string): ModelFiles {
   const json = files.get('model.json');
-  if (!json) throw new ProblemError(422, 'invalid_upload', `expected a file named model.json, got ${[...files.keys()].map((n) => `'${n}'`).join(', ') || 'none'}`, field);
+  const onnx = [...files.keys()].filter(isOnnxName);
+  if (!json && onnx.length === 1) {
+    const bytes = files.get(onnx[0]!)!;
+    files.delete(onnx[0]!);
+    return onnxUpload(bytes, files, field);
+  }
+  if (!json) {
+    const got = [...files.keys()].map((n) => `'${n}'`).join(', ') || 'none';
+    throw new ProblemError(422, 'invalid_upload', `expected a file named model.json, or one .onnx file, got ${got}`, field);
+  }
   files.delete('model.json');
   return { json, files };
+}
+
+/** An .onnx upload: every other file must be external data the .onnx names (its names come from the protobuf). */
+export function onnxUpload(bytes: Uint8Array, others: Map<string, Uint8Array>, field: string): ModelFiles {
+  const named = onnxDataFiles(bytes);
+  const stray = [...others.keys()].find((n) => !named.includes(n));
+  if (stray !== undefined) {
+    throw new ProblemError(422, 'invalid_upload', `expected only the .onnx file and the external data files it names (${named.join(', ') || 'none'}), got also '${stray.slice(0, 80)}'`, field);
+  }
+  return { json: onnxModelJson([...others.keys()]), files: new Map([[ONNX_FILE, bytes], ...others]) };
 }
 
 /** Occurrences of `needle` in `hay` (a boundary is at most 70 bytes, so the naive scan stays linear in practice). */
@@ -141,7 +164,14 @@ export function modelFromZip(bytes: Uint8Array, maxFiles: number, maxBytes: numb
   }
   const base = (e: ZipEntry) => e.name.slice(e.name.lastIndexOf('/') + 1);
   const jsonEntry = kept.find((e) => base(e) === 'model.json');
-  if (!jsonEntry) throw new ProblemError(422, 'invalid_upload', `expected a file named model.json, got ${kept.map((e) => `'${base(e).slice(0, 40)}'`).slice(0, 8).join(', ') || 'none'}`, 'body');
+  const onnxEntries = kept.filter((e) => isOnnxName(base(e)));
+  if (!jsonEntry && onnxEntries.length === 1) {
+    // The total inflation was bounded above by the directory's sizes.
+    const others = new Map<string, Uint8Array>();
+    for (const e of kept) if (e !== onnxEntries[0]) addFile(others, base(e), zipRead(bytes, e), 'body');
+    return onnxUpload(zipRead(bytes, onnxEntries[0]!), others, 'body');
+  }
+  if (!jsonEntry) throw new ProblemError(422, 'invalid_upload', `expected a file named model.json, or one .onnx file, got ${kept.map((e) => `'${base(e).slice(0, 40)}'`).slice(0, 8).join(', ') || 'none'}`, 'body');
   if (jsonEntry.size > MAX_MODEL_JSON_BYTES) throw new ProblemError(422, 'limit_exceeded', `expected model.json of at most ${MAX_MODEL_JSON_BYTES} bytes, got ${jsonEntry.size}`, 'body');
   const json = zipRead(bytes, jsonEntry);
   const named = new Set(preflightModel(json).order);

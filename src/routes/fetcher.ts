@@ -1,7 +1,8 @@
 // Fetching models from URLs without becoming an SSRF proxy: https only, host allowlist, public addresses only
 // (every redirect hop re-checked), a byte cap over all files and one deadline.
 import type { AppConfig } from '../config';
-import type { ModelFiles } from './body';
+import { onnxUpload, type ModelFiles } from './body';
+import { onnxDataFiles } from '../engine/model/files';
 import { parseModelJson, shardOrder } from './manifest';
 import { isPublicAddress, parseV4 } from './addresses';
 import { ProblemError } from './problem';
@@ -84,7 +85,11 @@ async function fetchBytes(raw: string, ctx: FetchContext): Promise<Uint8Array> {
       target = new URL(location, url).href;
       continue;
     }
-    if (!res.ok) throw new ProblemError(502, 'fetch_failed', `expected 200 from ${url.host}${url.pathname}, got ${res.status}`, 'url');
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      const e = new ProblemError(502, 'fetch_failed', `expected 200 from ${url.host}${url.pathname}, got ${res.status}`, 'url');
+      throw res.status === 404 ? Object.assign(e, { notFound: true }) : e;
+    }
     return readCapped(res, ctx);
   }
   throw new ProblemError(502, 'fetch_failed', `expected at most ${MAX_REDIRECTS} redirects, got more`, 'url');
@@ -134,17 +139,41 @@ async function readAll(reader: ReadableStreamDefaultReader<Uint8Array> | undefin
   return out;
 }
 
-/** model.json at `url` and the weight files its manifest names, from the same folder. */
-export async function fetchModel(url: string, fetcher: Fetcher, config: AppConfig['fetch'], resolve?: Resolver): Promise<ModelFiles> {
+/**
+ * The model at the first of `urls` that exists (the next is tried only on a 404): model.json and the weight files its
+ * manifest names, or an .onnx file and the external data files it names, from the same folder.
+ */
+export async function fetchModel(urls: string | readonly string[], fetcher: Fetcher, config: AppConfig['fetch'], resolve?: Resolver): Promise<ModelFiles> {
   const ctx: FetchContext = { fetcher, resolve, config, signal: AbortSignal.timeout(config.timeoutMs), remaining: config.maxBytes };
+  const list = typeof urls === 'string' ? [urls] : urls;
+  for (const [i, url] of list.entries()) {
+    try {
+      return await (/\.onnx$/i.test(new URL(url).pathname) ? fetchOnnx(url, ctx) : fetchLayers(url, ctx));
+    } catch (e) {
+      if (!(e as { notFound?: boolean }).notFound || i === list.length - 1) throw e;
+    }
+  }
+  throw new Error('expected at least one model URL');
+}
+
+async function fetchOnnx(url: string, ctx: FetchContext): Promise<ModelFiles> {
+  const bytes = await fetchBytes(url, ctx);
+  const files = new Map<string, Uint8Array>();
+  for (const name of onnxDataFiles(bytes)) files.set(checkedName(name), await fetchBytes(new URL(name, url).href, ctx));
+  return onnxUpload(bytes, files, 'url');
+}
+
+const checkedName = (name: string) => {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(name)) throw new ProblemError(422, 'invalid_model', `expected weight file names of [A-Za-z0-9_.-], got ${JSON.stringify(name.slice(0, 80))}`, 'url');
+  return name;
+};
+
+async function fetchLayers(url: string, ctx: FetchContext): Promise<ModelFiles> {
   const json = await fetchBytes(url, ctx);
   // Size and nesting checked before parsing, as for uploads.
   const { value: manifest } = parseModelJson(json, 'url');
   const files = new Map<string, Uint8Array>();
   // shardOrder refuses a manifest naming a file twice, so each path is downloaded once.
-  for (const name of shardOrder(manifest, 'url')) {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(name)) throw new ProblemError(422, 'invalid_model', `expected weight file names of [A-Za-z0-9_.-], got ${JSON.stringify(name.slice(0, 80))}`, 'url');
-    files.set(name, await fetchBytes(new URL(name, url).href, ctx));
-  }
+  for (const name of shardOrder(manifest, 'url')) files.set(checkedName(name), await fetchBytes(new URL(name, url).href, ctx));
   return { json, files };
 }

@@ -54,7 +54,7 @@ const hookRoute = (path: string, summary: string, description: string) => create
 });
 
 const hf = hookRoute('/huggingface', 'Hugging Face Hub webhook',
-  'Authenticated by X-Webhook-Secret (constant-time). A repo.content update of a model repo fetches <repo>/resolve/<headSha>/<HF_MODEL_PATH> and its shards.');
+  'Authenticated by X-Webhook-Secret (constant-time). A repo.content update of a model repo fetches <repo>/resolve/<headSha>/<HF_MODEL_PATH> (unset: model.json, else model.onnx) and its weight or external data files.');
 const mlflow = hookRoute('/mlflow', 'MLflow model registry webhook',
   'Authenticated by X-MLflow-Signature (v1,<base64 HMAC-SHA256 of delivery_id.timestamp.body>) within WEBHOOK_TOLERANCE_SECONDS; delivery ids are remembered in the store against replays (across restarts and instances). ' +
   'model_version.created fetches the https model.json URL in the version tag qaudit.model_url (or its source when that is an https URL).');
@@ -94,7 +94,7 @@ export function hooksApp(deps: ResolvedDeps) {
   const { webhooks } = deps.config;
 
   /** Fetch, store, audit; the claim is released on failure so that a retried delivery can succeed. */
-  async function run(url: string, claim: string, client: string, origin: string, name?: string) {
+  async function run(url: string | string[], claim: string, client: string, origin: string, name?: string) {
     try {
       const files = await fetchModel(url, deps.fetcher, deps.config.fetch, deps.resolve);
       const model = await ingestModel(deps, files);
@@ -125,8 +125,9 @@ export function hooksApp(deps: ResolvedDeps) {
     if (!(await replays.claim(claim, deps.now()))) {
       return c.json({ accepted: false, reason: 'this revision was already received' }, 200);
     }
-    const url = `https://huggingface.co/${repo}/resolve/${sha}/${webhooks.huggingfaceModelPath}`;
-    return c.json(await run(url, claim, callerOf(c).client, new URL(c.req.url).origin, repo), 202);
+    // Unless HF_MODEL_PATH names one file: model.json, else (a 404) model.onnx.
+    const urls = webhooks.huggingfaceModelPaths.map((p) => `https://huggingface.co/${repo}/resolve/${sha}/${p}`);
+    return c.json(await run(urls, claim, callerOf(c).client, new URL(c.req.url).origin, repo), 202);
   });
 
   app.openapi(mlflow, async (c) => {

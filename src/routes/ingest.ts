@@ -7,7 +7,7 @@ import { dataFormat } from '../engine/data/source';
 import { NPZ_MAX_TOTAL_BYTES } from '../engine/data/npz';
 import { MNIST_SHAPE } from '../engine/data/mnist';
 import type { Dataset } from '../engine/data/types';
-import { loadLayersModel } from '../engine/model/load';
+import { loadModel } from '../engine/model/files';
 import type { ModelSummary } from '../engine/model/types';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
@@ -34,7 +34,7 @@ export const SUMMARY_VERSION = 2;
 /** Loads with the engine (the validation), returns its summary and frees its tensors. */
 async function summarizeModel(deps: IngestDeps, text: string, shards: ReadonlyMap<string, Uint8Array>): Promise<ModelSummary> {
   await deps.startEngine();
-  const model = loadLayersModel(text, shards);
+  const model = loadModel(text, shards);
   try {
     return model.summary;
   } finally {

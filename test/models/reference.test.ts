@@ -1,13 +1,15 @@
 // The reference models (scripts/reference: ResNet- and MobileNetV2-style CNNs trained in PyTorch, exported as tfjs
 // Layers Functional models, float32 and uint8 manifests): the engine's logits equal PyTorch's and tfjs-layers',
-// and its clean and FGSM accuracies on the whole test split are those of torchattacks (PGD: scripts/compare/reference.ts).
+// and its clean and FGSM accuracies on the whole test split are those of torchattacks (PGD: scripts/compare/reference.ts);
+// the same for their ONNX exports (float: PyTorch's logits and torchattacks' accuracies; int8 QDQ: onnxruntime's logits).
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { startNodeEngine } from '../../src/runtime/node';
-import { loadLayersModel, type Model } from '../../src/engine/model';
+import { createRequire } from 'node:module';
+import { loadLayersModel, loadOnnxModel, type Model } from '../../src/engine/model';
 import { parseNpz } from '../../src/engine/data/npz';
 import { batch } from '../../src/engine/data/dataset';
 import type { Dataset } from '../../src/engine/data/types';
@@ -16,6 +18,7 @@ import { builtinMnist } from '../../src/data/mnist.node';
 import { colourMnist } from '../../scripts/reference/colour';
 
 const ROOT = new URL('../fixtures/models/', import.meta.url);
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 const MODELS = ['resnet-mnist', 'mobilenet-mnist', 'resnet-rgb32', 'mobilenet-rgb32'];
 const ENCODINGS = ['float', 'uint8'] as const;
 
@@ -77,6 +80,37 @@ describe('reference models (PyTorch-trained, tfjs Layers Functional)', () => {
   }
 });
 
+const onnxFile = async (name: string, file: string) => new Uint8Array(await readFile(new URL(`${name}/onnx/${file}`, ROOT)));
+
+/** onnxruntime's logits for NHWC images (the exported graph takes NCHW), without graph optimizations. */
+async function onnxRuntime(bytes: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const nchw = new Float32Array(x.length);
+  for (let i = 0; i < n; i++) for (let y = 0; y < h; y++) for (let z = 0; z < w; z++) for (let k = 0; k < c; k++) {
+    nchw[((i * c + k) * h + y) * w + z] = x[((i * h + y) * w + z) * c + k]!;
+  }
+  const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
+  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', nchw, [n, c, h, w]) });
+  return out[s.outputNames[0]!]!.data as Float32Array;
+}
+
+describe('reference models exported to ONNX (scripts/reference/export_onnx.py)', () => {
+  for (const name of MODELS) {
+    it(`${name}: float ONNX logits equal PyTorch's, int8 QDQ ONNX logits equal onnxruntime's, to 1e-4 relative`, async () => {
+      const ref = await reference(name);
+      const float = loadOnnxModel(await onnxFile(name, 'model.onnx'));
+      expect(float.inputShape).toEqual(ref.shape.slice(1));
+      expect(relErr(logitsOf(float, ref.x, ref.shape), ref.logits.float)).toBeLessThan(1e-4);
+      float.dispose();
+      const bytes = await onnxFile(name, 'model-int8.onnx');
+      const int8 = loadOnnxModel(bytes);
+      expect(int8.summary.weights.filter((w) => w.storedAs === 'int8').length).toBeGreaterThan(0);
+      expect(relErr(logitsOf(int8, ref.x, ref.shape), await onnxRuntime(bytes, ref.x, ref.shape))).toBeLessThan(1e-4);
+      int8.dispose();
+    });
+  }
+});
+
 /** The test split each model was attacked on, as torchattacks saw it (scripts/reference/README.md). */
 function testSplit(name: string): Dataset {
   const grey = builtinMnist('mnist-test');
@@ -105,17 +139,21 @@ describe('reference models: FGSM on the whole test split equals torchattacks', (
     expect(ATTACKED).toEqual(expect.arrayContaining(['resnet-mnist', 'resnet-rgb32']));
   });
   for (const name of ATTACKED) {
-    it(`${name}: clean and FGSM accuracies within 1.5 points of torchattacks, float and uint8`, { timeout: 600_000 }, async () => {
+    it(`${name}: clean and FGSM accuracies within 1.5 points of torchattacks: Layers float and uint8, ONNX float`, { timeout: 600_000 }, async () => {
       const want = JSON.parse(await readFile(new URL(`${name}/torchattacks.json`, ROOT), 'utf8'));
       const data = testSplit(name);
       expect(data.shape[0]).toBe(want.samples);
       const epsilons: number[] = want.settings.eps;
-      for (const enc of ENCODINGS) {
-        const { json, shards } = await files(name, enc);
-        const model = loadLayersModel(json, shards);
+      // The tfjs Layers files (float and uint8), and the ONNX export of the float model (torch.onnx.export, NCHW).
+      const variants: [string, 'float' | 'uint8', () => Promise<Model>][] = [
+        ...ENCODINGS.map((enc): [string, typeof enc, () => Promise<Model>] => [enc, enc, async () => { const f = await files(name, enc); return loadLayersModel(f.json, f.shards); }]),
+        ['onnx', 'float', async () => loadOnnxModel(await onnxFile(name, 'model.onnx'))],
+      ];
+      for (const [label, enc, load] of variants) {
+        const model = await load();
         const got = fgsmAccuracy(model, data, [0, ...epsilons]);
-        expect(Math.abs(got[0]! - want[enc].clean), `${enc} clean`).toBeLessThanOrEqual(0.015);
-        epsilons.forEach((eps, i) => expect(Math.abs(got[i + 1]! - want[enc].fgsm[String(eps)]), `${enc} fgsm@${eps}`).toBeLessThanOrEqual(0.015));
+        expect(Math.abs(got[0]! - want[enc].clean), `${label} clean`).toBeLessThanOrEqual(0.015);
+        epsilons.forEach((eps, i) => expect(Math.abs(got[i + 1]! - want[enc].fgsm[String(eps)]), `${label} fgsm@${eps}`).toBeLessThanOrEqual(0.015));
         model.dispose();
       }
     });

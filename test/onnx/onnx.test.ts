@@ -8,7 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadWasm } from '../wasm';
 import { initEngine } from '../../src/engine/backend';
-import { loadOnnxModel, onnxToLayers, saveLayersModel, loadLayersModel, SHARD_NAME } from '../../src/engine/model';
+import { createHash } from 'node:crypto';
+import { loadModel, loadOnnxModel, saveLayersModel, loadLayersModel, ONNX_FILE, SHARD_NAME } from '../../src/engine/model';
+import { modelDigest } from '../../src/storage/digest';
 import { readModelFiles } from '../../src/cli/files';
 import { expectEngineError, inputs, logitsOf } from '../engine/model/common';
 
@@ -90,19 +92,33 @@ describe('ONNX models against onnxruntime', () => {
 });
 
 describe('.onnx wherever a model goes', () => {
-  it('qaudit audit --model x.onnx: readModelFiles converts to the Layers files, same logits as loadOnnxModel', async () => {
+  it('qaudit audit --model x.onnx reads the file itself: its id is sha256sum of the file, its logits loadOnnxModel\'s', async () => {
     const path = fileURLToPath(new URL('../fixtures/onnx/mobilenetv2-int8-tensor.onnx', import.meta.url));
     const files = await readModelFiles(path);
-    const a = loadLayersModel(files.json, files.shards);
+    expect([...files.shards.keys()]).toEqual([ONNX_FILE]);
+    expect(await modelDigest(files.jsonBytes, [...files.shards.values()])).toBe(createHash('sha256').update(fixture('mobilenetv2-int8-tensor.onnx')).digest('hex'));
+    const a = loadModel(files.json, files.shards);
     const b = loadOnnxModel(fixture('mobilenetv2-int8-tensor.onnx'));
     const x = inputs(2, b.inputShape, 5, 0, 1);
-    expectRelClose(logitsOf(a, x, 2), logitsOf(b, x, 2), 1e-5);
-    expect(a.summary.bits).toBe(b.summary.bits);
+    expect(logitsOf(a, x, 2)).toEqual(logitsOf(b, x, 2));
+    expect(a.summary.weights.map((w) => w.storedAs)).toEqual(b.summary.weights.map((w) => w.storedAs));
     a.dispose();
     b.dispose();
   });
-  it('activation QDQ cannot become a Layers model, and says why', () => {
-    expectEngineError(() => onnxToLayers(fixture('resnet-qdq-activations.onnx')), 'unsupported_layer', 'QuantizeLinear/DequantizeLinear');
+
+  it('activation QDQ and external data come along: the deployed arithmetic, read from the model\'s folder', async () => {
+    const qdq = await readModelFiles(fileURLToPath(new URL('../fixtures/onnx/resnet-qdq-activations.onnx', import.meta.url)));
+    const m = loadModel(qdq.json, qdq.shards);
+    expect(m.graph.nodes.some((n) => n.op.type === 'fakeQuant')).toBe(true);
+    m.dispose();
+    const ext = await readModelFiles(fileURLToPath(new URL('../fixtures/onnx/external/resnet-int8-channel.onnx', import.meta.url)));
+    expect([...ext.shards.keys()]).toEqual([ONNX_FILE, 'resnet-int8-channel.data']);
+    const a = loadModel(ext.json, ext.shards);
+    const b = loadOnnxModel(fixture('resnet-int8-channel.onnx'));
+    const x = inputs(2, b.inputShape, 7, 0, 1);
+    expect(logitsOf(a, x, 2)).toEqual(logitsOf(b, x, 2));
+    a.dispose();
+    b.dispose();
   });
 });
 

@@ -22,4 +22,4 @@ export { SUPPORTED_LAYERS } from './keras/layers';
 export { loadOnnxModel } from './onnx/load';
 export type { OnnxLoadOptions } from './onnx/load';
 export { SUPPORTED_ONNX_OPS } from './onnx/ops';
-export { onnxToLayers } from './onnx/convert';
+export { loadModel, onnxModelJson, onnxDataFiles, isOnnxModelJson, ONNX_FILE } from './files';
