@@ -8,7 +8,7 @@ import { startNodeEngine } from '../../src/runtime/node';
 import { builtinMnist } from '../../src/data/mnist.node';
 import { batch } from '../../src/engine/data/dataset';
 import type { Dataset } from '../../src/engine/data/types';
-import { loadLayersModel, type Model } from '../../src/engine/model';
+import { loadLayersModel, loadOnnxModel, type Model } from '../../src/engine/model';
 import { runAttack } from '../../src/engine/attacks';
 import type { AttackName } from '../../src/engine/attacks/types';
 import { colourMnist } from '../reference/colour';
@@ -48,8 +48,9 @@ for (const name of MODELS) {
   const data = name.endsWith('rgb32') ? colourMnist(grey) : grey;
   const eps: number[] = want.settings.eps;
   const pgd = { steps: want.settings.pgd.steps, alpha: want.settings.pgd.alpha };
-  for (const enc of ['float', 'uint8'] as const) {
-    const model = load(name, enc);
+  // The Layers files (float, uint8) and the ONNX export of the float model (compared with torchattacks' float run).
+  for (const [variant, enc] of [['float', 'float'], ['uint8', 'uint8'], ['onnx', 'float']] as const) {
+    const model = variant === 'onnx' ? loadOnnxModel(new Uint8Array(readFileSync(`test/fixtures/models/${name}/onnx/model.onnx`))) : load(name, enc);
     const t0 = Date.now();
     const fgsm = accuracy(model, data, 'fgsm', [0, ...eps], pgd);
     const pg = accuracy(model, data, 'pgd', eps, pgd);
@@ -61,8 +62,8 @@ for (const name of MODELS) {
       worst = Math.max(worst, df / FGSM_TOLERANCE, dp / PGD_TOLERANCE);
       cells.push(`FGSM@${e} ${pct(fgsm[i + 1]!)} / ${pct(want[enc].fgsm[String(e)])}`, `PGD@${e} ${pct(pg[i]!)} / ${pct(want[enc].pgd[String(e)])}`);
     });
-    rows.push(`| ${name} | ${enc} | ${cells.join(' · ')} |`);
-    console.log(name, enc, `${((Date.now() - t0) / 1000).toFixed(0)} s`, cells.join(', '));
+    rows.push(`| ${name} | ${variant} | ${cells.join(' · ')} |`);
+    console.log(name, variant, `${((Date.now() - t0) / 1000).toFixed(0)} s`, cells.join(', '));
   }
 }
 
@@ -71,7 +72,8 @@ const doc = `# Agreement on the reference models
 Engine / torchattacks 3.5.1 (PyTorch 1.13) accuracies on the whole built-in MNIST test split (2004 samples; the
 colour models on its 32x32x3 version, \`scripts/reference/colour.ts\`), for the ResNet- and MobileNetV2-style models
 of \`test/fixtures/models\` (trained in PyTorch, exported as tfjs Layers Functional models; \`scripts/reference\`),
-with their float32 and their uint8 (tensorflowjs_converter \`--quantize_uint8\`) weights. FGSM, and PGD L-inf with
+with their float32 and their uint8 (tensorflowjs_converter \`--quantize_uint8\`) weights, and the float model as
+PyTorch users deploy it: exported by \`torch.onnx.export\` (row \`onnx\`, NCHW graph, compared with the float run). FGSM, and PGD L-inf with
 40 steps of 0.01 from a random start, cross-entropy on logits (the files' final softmax is removed by the engine).
 Each cell is engine / torchattacks. Targets: FGSM within ${100 * FGSM_TOLERANCE} points, PGD within ${100 * PGD_TOLERANCE}
 (PGD's random starts are drawn by different generators). Regenerate with

@@ -1,4 +1,4 @@
-// /v1/models: upload a tfjs Layers model (multipart or zip), content-addressed; read its summary back.
+// /v1/models: upload a tfjs Layers or an ONNX model (multipart or zip), content-addressed; read its summary back.
 import { createRoute } from '@hono/zod-openapi';
 import { modelFromMultipart, modelFromZip, mediaType } from './body';
 import { subApp, type ResolvedDeps } from './deps';
@@ -9,9 +9,10 @@ import { ModelInfoSchema, Sha256Param, problems } from './schemas';
 const upload = createRoute({
   method: 'post',
   path: '/',
-  summary: 'Upload a tfjs Layers model',
+  summary: 'Upload a tfjs Layers or an ONNX model',
   description: 'multipart/form-data with model.json and its weight shards (each part a file, matched to the manifest by file name), ' +
-    'or one zip of them (top level or one folder) as the body. The id is the SHA-256 of model.json followed by the shards in manifest order.',
+    'or one zip of them (top level or one folder) as the body. The id is the SHA-256 of model.json followed by the shards in manifest order. ' +
+    'Instead of model.json: one .onnx file (float, or int8/uint8 QDQ) with the external data files it names; its id is the SHA-256 of the .onnx file followed by those files sorted by name.',
   request: {
     body: {
       required: true,

@@ -27,9 +27,9 @@ export function retrainFormPage(): string {
 <form id="retrain-form" novalidate>
 <fieldset>
 <legend>Model</legend>
-<label for="model-files">Float TensorFlow.js Layers model: <code>model.json</code> with its weight files, or one <code>.zip</code></label>
-<input id="model-files" name="model" type="file" multiple required accept=".json,.bin,.zip,application/json,application/zip,application/octet-stream" aria-describedby="model-help">
-<p id="model-help" class="help">Select all files at once (hold Ctrl or Shift), or a single zip of them.</p>
+<label for="model-files">Float TensorFlow.js Layers model: <code>model.json</code> with its weight files; or an ONNX model: one <code>.onnx</code> file (with its external data files, if any); or one <code>.zip</code> of either</label>
+<input id="model-files" name="model" type="file" multiple required accept=".json,.bin,.onnx,.data,.zip,application/json,application/zip,application/octet-stream" aria-describedby="model-help">
+<p id="model-help" class="help">Select all files at once (hold Ctrl or Shift), or a single zip of them. An int8 QDQ ONNX model is audited as uploaded; a float one also as its k-bit twins.</p>
 </fieldset>
 <fieldset>
 <legend>Retraining</legend>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Fetcher } from '../../src/routes/fetcher';
 import { makeApp, mnistModel, problem } from './_app';
 
@@ -52,6 +53,25 @@ describe('POST /v1/hooks/huggingface', () => {
     const again = await t.req('/v1/hooks/huggingface', hfPost(hfEvent));
     expect(await again.json()).toMatchObject({ accepted: false });
     expect(t.driver.started).toHaveLength(1);
+  });
+
+  it('audits a repository that holds model.onnx (model.json answered 404): the file itself, by its sha256sum', async () => {
+    const onnx = new Uint8Array(readFileSync('test/fixtures/models/resnet-mnist/onnx/model-int8.onnx'));
+    const base = `https://huggingface.co/acme/mnist-q4/resolve/${SHA}/`;
+    const calls: string[] = [];
+    const fetcher: Fetcher = async (url) => {
+      calls.push(url);
+      return url === `${base}model.onnx` ? new Response(onnx as Uint8Array<ArrayBuffer>) : new Response('missing', { status: 404 });
+    };
+    const t = await makeApp(ENV, { fetcher });
+    const res = await t.req('/v1/hooks/huggingface', hfPost(hfEvent));
+    expect(res.status).toBe(202);
+    const body = await res.json() as { model: string; audit: string };
+    expect(calls).toEqual([`${base}model.json`, `${base}model.onnx`]);
+    expect(body.model).toBe(createHash('sha256').update(onnx).digest('hex'));
+    expect(t.driver.started).toEqual([[body.audit, 'audit']]);
+    const model = await (await t.req(`/v1/models/${body.model}`)).json() as { summary: { weights: { storedAs: string }[] } };
+    expect(model.summary.weights.some((w) => w.storedAs === 'int8')).toBe(true);
   });
 
   it('answers 401 to a wrong secret and does nothing else', async () => {

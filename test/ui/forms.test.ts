@@ -74,6 +74,25 @@ describe('upload form: zip and .npz', () => {
     await page.close();
   });
 
+  it('audits an int8 QDQ ONNX model picked as one .onnx file, on the built-in MNIST set', { timeout: 180_000 }, async () => {
+    const onnx = 'test/fixtures/models/resnet-mnist/onnx/model-int8.onnx';
+    const { page, violations } = await watchedPage(h.browser);
+    await page.goto(`${h.server.url}/`);
+    await page.getByLabel(/TensorFlow\.js Layers model/).setInputFiles(onnx);
+    await tinyAudit(page);
+    await submitToAudit(page);
+    await expect.poll(() => page.locator('#status-line').textContent(), { timeout: 120_000, interval: 500 }).toBe('Status: succeeded');
+    // The audited model is the file itself (its sha256sum), audited as uploaded (`original`) and as its twin.
+    const id = page.url().split('/').pop()!;
+    const audit = await (await fetch(`${h.server.url}/v1/audits/${id}`)).json() as { request: { model: string } };
+    expect(audit.request.model).toBe(createHash('sha256').update(readFileSync(onnx)).digest('hex'));
+    const report = await (await fetch(`${h.server.url}/v1/audits/${id}/report`)).json() as { variants: { name: string }[]; model: { weights: { storedAs: string }[] } };
+    expect(report.variants[0]!.name).toBe('original');
+    expect(report.model.weights.some((w) => w.storedAs === 'int8')).toBe(true);
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
   it('audits on an uploaded zip of class folders of PNG images', { timeout: 180_000 }, async () => {
     // One 28x28 test digit per class, in folders 0..9 (labels = folder order), and a stray file the server skips.
     const test = loadBuiltinMnist().test;

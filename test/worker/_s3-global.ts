@@ -1,6 +1,7 @@
 // globalSetup of the workerd project: a real s3rver on the loopback port the Worker's S3_* bindings name
 // (vitest.config.ts), seeded with the built-in MNIST splits as `npm run seed` does, removed afterwards; and the
-// files of the published MobileNetV2 fixture, which tests inside workerd cannot read from disk (inject('mobilenet')).
+// files of the published MobileNetV2 fixture and of ONNX models, which tests inside workerd cannot read from disk
+// (inject('mobilenet'), inject('onnx')).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,19 +18,32 @@ export interface MobilenetFiles {
   image: string;
 }
 
+/** ONNX files, base64: the reference ResNet (28x28x1) with int8 QDQ weights, and a model with activation QDQ. */
+export interface OnnxFiles {
+  resnetInt8: string;
+  activationQdq: string;
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
     mobilenet: MobilenetFiles;
+    onnx: OnnxFiles;
   }
 }
 
 const fixture = (p: string) => readFile(new URL(`../fixtures/${p}`, import.meta.url));
 
-export default async function setup(project: { provide(key: 'mobilenet', value: MobilenetFiles): void }): Promise<() => Promise<void>> {
+type Provide = { provide(key: 'mobilenet', value: MobilenetFiles): void; provide(key: 'onnx', value: OnnxFiles): void };
+
+export default async function setup(project: Provide): Promise<() => Promise<void>> {
   project.provide('mobilenet', {
     json: (await fixture('models/nsfwjs-mobilenet-v2/model.json')).toString('utf8'),
     shard: (await fixture('models/nsfwjs-mobilenet-v2/group1-shard1of1.bin')).toString('base64'),
     image: (await fixture('images/natural/unlabeled/coffee.jpg')).toString('base64'),
+  });
+  project.provide('onnx', {
+    resnetInt8: (await fixture('models/resnet-mnist/onnx/model-int8.onnx')).toString('base64'),
+    activationQdq: (await fixture('onnx/resnet-qdq-activations.onnx')).toString('base64'),
   });
   const directory = await mkdtemp(join(tmpdir(), 'qaudit-worker-s3-'));
   const { port, ...vars } = await workerS3();

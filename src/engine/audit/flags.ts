@@ -34,7 +34,23 @@ const groupKey = (r: Row) => `${r.variant}|${r.defense}|${r.adaptive}`;
 
 export function sanityFlags(m: Merged, rows: Row[]): Flag[] {
   return [...epsilonFlags(rows), ...pgdFlags(rows), ...blackBoxFlags(rows), ...maskingFlags(rows), ...probeFlags(m), ...probabilityFlags(m),
-    ...vanishingGradientFlags(m), ...marginFlags(rows)];
+    ...vanishingGradientFlags(m), ...marginFlags(rows), ...activationQuantFlags(m)];
+}
+
+/** The sanity probe's PGD through activation fake quantization: BPDA beating the straight-through estimator. */
+export function activationQuantFlags(m: Merged): Flag[] {
+  return activationQuantRows(m).filter((r) => r.steAccuracy - r.bpdaAccuracy > FLAG_LIMITS.masking).map((r) =>
+    flag('activation_quantization_masks', 'warning', { variant: r.variant, defense: 'none', adaptive: false, attack: 'pgd', epsilon: r.epsilon },
+      `PGD at epsilon ${r.epsilon} leaves ${pct(r.steAccuracy)} on ${r.variant} through the fake quantization's straight-through gradient, ${pct(r.bpdaAccuracy)} through BPDA (first ${r.samples} samples)`,
+      'The straight-through estimator passes no gradient where an activation is clipped to the quantization range, so gradient attacks miss adversarial examples that BPDA (the identity) finds. Robustness of the activation-quantized model is overstated by its PGD rows.'));
+}
+
+/** The report's rows of that probe: one per variant with activation fake quantization. */
+export function activationQuantRows(m: Merged): { variant: string; epsilon: number; samples: number; steAccuracy: number; bpdaAccuracy: number }[] {
+  return m.sanity.filter((s) => s.chunk.defense === 'none' && s.result.activationQuant).map(({ chunk, result }) => {
+    const a = result.activationQuant!, n = result.end - result.start;
+    return { variant: chunk.variant, epsilon: a.epsilon, samples: n, steAccuracy: a.steCorrect / n, bpdaAccuracy: a.bpdaCorrect / n };
+  });
 }
 
 export function epsilonFlags(rows: Row[]): Flag[] {

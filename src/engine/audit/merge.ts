@@ -11,7 +11,7 @@ import type { CleanRow, Report, Row } from './report';
 import type { AuditSettings } from './settings';
 import { companions } from './companions';
 import { criteria, headline } from './criteria';
-import { sanityFlags } from './flags';
+import { activationQuantRows, sanityFlags } from './flags';
 import type { Merged } from './merged';
 import { type Series, buildSeries, pairedWorst, tile, worstCases } from './series';
 
@@ -47,6 +47,7 @@ export function mergeReport(settings: AuditSettings, summary: ModelSummary, chun
     criteria: criteria(m.reference, clean, rows, worstCase, paired),
     companions: companions(m),
     flags: sanityFlags(m, rows),
+    ...(activationQuantRows(m).length ? { activationQuantization: activationQuantRows(m) } : {}),
     notes: notes(settings, input, m),
     examples: ex && exChunk ? {
       ...ex, norm: settings.norm, shape: summary.inputShape,

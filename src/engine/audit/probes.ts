@@ -1,13 +1,15 @@
-// Sanity probes (PGD at a very large epsilon, zero input gradients) and per-layer weight statistics
+// Sanity probes (PGD at a very large epsilon, zero input gradients, BPDA through activation fake quantization) and per-layer weight statistics
 // (relative quantization error, spectral norm by power iteration) for the report's flags and companions.
 import * as tf from '@tensorflow/tfjs-core';
 import { isKernelKey } from '../model/ir';
+import { bpdaActivations } from '../model/model';
 import { Rng } from '../rng';
 import { eachMicroBatch, forward } from './context';
 import type { AuditContext } from './context';
 import type { LayersChunk, SanityChunk } from './plan';
 import type { LayerStat, LayersResult, SanityResult } from './results';
 import { crossEntropy } from '../attacks/common';
+import { attackSpec } from './settings';
 
 /** PGD steps of the large-epsilon probe; the step is 2.5 * eps / steps (Madry et al.), enough to cross the ball. */
 export const SANITY_STEPS = 20;
@@ -37,6 +39,29 @@ export async function runSanity(ctx: AuditContext, chunk: SanityChunk): Promise<
   });
   // The masking check compares this across variants: a twin's gradients orders of magnitude below the float's.
   out.gradientNorm = normSum / (chunk.end - chunk.start);
+  if (chunk.defense === 'none') out.activationQuant = await activationBpda(ctx, chunk);
+  return out;
+}
+
+/**
+ * A model with activation fake quantization (ONNX activation QDQ) is attacked through the straight-through
+ * estimator; this probe runs the audit's PGD at its largest epsilon both ways, the estimator and BPDA (identity),
+ * on the same samples: BPDA finding many more adversarial examples means clipping masks the gradients.
+ */
+async function activationBpda(ctx: AuditContext, chunk: SanityChunk): Promise<SanityResult['activationQuant']> {
+  const model = ctx.variant(chunk.variant);
+  const bpda = model.graph ? bpdaActivations(model) : null;
+  if (!bpda) return undefined;
+  const s = ctx.settings;
+  const epsilon = Math.max(...s.epsilons);
+  const out = { epsilon, steCorrect: 0, bpdaCorrect: 0 };
+  await eachMicroBatch(ctx, chunk.start, chunk.end, async (x, y, indices) => {
+    const opts = { norm: s.norm, epsilons: [epsilon], seed: s.seed, indices };
+    const [ste] = await ctx.runAttack(attackSpec(s, 'pgd'), model, x, y, opts);
+    const [through] = await ctx.runAttack(attackSpec(s, 'pgd'), bpda, x, y, opts);
+    out.steCorrect += ste!.correct.reduce((a, b) => a + b, 0);
+    out.bpdaCorrect += through!.correct.reduce((a, b) => a + b, 0);
+  });
   return out;
 }
 

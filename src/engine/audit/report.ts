@@ -123,6 +123,9 @@ export const ReportSchema = z.object({
   criteria: z.object({ al: z.array(AlRowSchema), ql: z.array(QlRowSchema) }),
   companions: CompanionsSchema,
   flags: z.array(FlagSchema),
+  /** Models with activation fake quantization (ONNX activation QDQ), sanity probe: the audit's PGD at its largest
+   *  epsilon through the straight-through estimator and through BPDA, on the probe's samples. */
+  activationQuantization: z.array(z.object({ variant: z.string(), epsilon: z.number(), samples: z.int(), steAccuracy: Fraction, bpdaAccuracy: Fraction })).optional(),
   notes: z.array(z.string()),
   examples: z.object({
     attack: Attack,

@@ -64,6 +64,9 @@ export const SanityResultSchema = z.object({
   zeroGradient: z.int().min(0),
   /** Mean L2 norm of the input gradient of the cross-entropy over the probed samples (absent in older results). */
   gradientNorm: z.number().min(0).optional(),
+  /** Models with activation fake quantization (undefended rows): samples still correct after the audit's PGD at its
+   *  largest epsilon through the straight-through estimator, and through BPDA (the identity). */
+  activationQuant: z.object({ epsilon: z.number(), steCorrect: z.int().min(0), bpdaCorrect: z.int().min(0) }).optional(),
 });
 
 export const LayerStatSchema = z.object({

@@ -10,6 +10,7 @@ import { planGuards } from './plan';
 import { clfKey } from './results';
 import type { AttackResult, ChunkResult, CleanResult, Example, TransferResult } from './results';
 import { MICRO_BATCH } from './settings';
+import { attackSpec } from './settings';
 import type { AuditSettings } from './settings';
 import { runLayers, runSanity } from './probes';
 import { argmax, logitError, looksLikeProbability, rowNorms } from './tensors';
@@ -25,10 +26,6 @@ export async function runChunk(ctx: AuditContext, chunk: Chunk): Promise<ChunkRe
     case 'transfer': return runTransfer(ctx, chunk);
     case 'sanity': return runSanity(ctx, chunk);
   }
-}
-
-export function attackSpec(s: AuditSettings, name: AttackSpec['name']): AttackSpec {
-  return { name, steps: s.steps, stepSize: s.stepSize, restarts: s.restarts, queries: s.queries, temperature: s.temperature };
 }
 
 async function runClean(ctx: AuditContext, chunk: CleanChunk): Promise<CleanResult> {

@@ -6,6 +6,7 @@ import { MAPPING_DEFAULTS } from '../defense/mappings';
 import type { Mapping } from '../defense/mappings';
 import type { Preprocess } from '../model/ir';
 import { PGD_DEFAULTS } from '../attacks/pgd';
+import type { AttackSpec } from '../attacks/types';
 
 /** Every attack an audit can run, in report order. */
 export const ATTACKS = ['fgsm', 'pgd', 'apgd', 'apgd-dlr', 'apgd-t', 'cw', 'square', 'transfer', 'diva', 'hsj'] as const;
@@ -157,4 +158,9 @@ export function toMapping(d: DefenseMapping): Mapping {
     case 'sine': return { kind: 'sine', freq: d.freq, amp: d.amp };
     case 'random': return { kind: 'random', levels: d.levels };
   }
+}
+
+/** The attack as the audit's settings configure it (steps, step size, restarts, queries, temperature). */
+export function attackSpec(s: AuditSettings, name: AttackSpec['name']): AttackSpec {
+  return { name, steps: s.steps, stepSize: s.stepSize, restarts: s.restarts, queries: s.queries, temperature: s.temperature };
 }

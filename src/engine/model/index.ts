@@ -16,7 +16,7 @@ export type { QuantizedTensor } from './quantize';
 export { distinctValues, findGrid, onQuantizerGrid, impliedBits, MAX_GRID_LEVELS } from './grid';
 export { nodeShapes, product } from './infer';
 export type { WeightSlot, NodeShapes } from './infer';
-export { GraphModel } from './model';
+export { GraphModel, bpdaActivations } from './model';
 export type { WeightMeta } from './model';
 export { SUPPORTED_LAYERS } from './keras/layers';
 export { loadOnnxModel } from './onnx/load';

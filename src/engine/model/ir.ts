@@ -53,10 +53,11 @@ export type Op =
   | { type: 'identity' }
   /**
    * Fake quantization of activations (ONNX QuantizeLinear -> DequantizeLinear): forward (clip(round(x / scale) + zp,
-   * qmin, qmax) - zp) * scale, scalars or per last-axis channel; backward the straight-through estimator (gradient
-   * passed unchanged), so gradient attacks see the float path; BPDA-style in effect.
+   * qmin, qmax) - zp) * scale, scalars or per last-axis channel; backward the straight-through estimator of
+   * PyTorch's FakeQuantize (zero where clipped), or the identity (`backward: 'identity'`, BPDA: set only by
+   * fake-quant.ts bpdaActivations for the sanity probe).
    */
-  | { type: 'fakeQuant'; scale: number[]; zeroPoint: number[]; qmin: number; qmax: number };
+  | { type: 'fakeQuant'; scale: number[]; zeroPoint: number[]; qmin: number; qmax: number; backward?: 'identity' };
 
 export type OpType = Op['type'];
 

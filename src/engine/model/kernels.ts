@@ -2,6 +2,7 @@
 // carry the batch axis; attributes count axes without it.
 import * as tf from '@tensorflow/tfjs-core';
 import { avgPool, conv2d, dense, depthwiseConv2d, maxPool, type FusedActivation } from '../ops';
+import { fakeQuant } from './fake-quant';
 import type { Act, Node, Op, Pad2D } from './ir';
 
 export type WeightOf = (role: string) => tf.Tensor;
@@ -145,18 +146,6 @@ function pool(x: tf.Tensor4D, op: Extract<Op, { type: 'pool' }>): tf.Tensor {
   // Lowest float32 rather than -Infinity: a padded cell never wins a max, and no inf - inf appears in a gradient.
   const src = t || b || l || r ? tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]], op.mode === 'max' ? -3.4028234663852886e38 : 0) : x;
   return f(src as tf.Tensor4D, op.size, op.strides, 'valid');
-}
-
-/** Straight-through fake quantization: the forward pass rounds, the gradient is the identity (see ir.ts). */
-function fakeQuant(x: tf.Tensor, op: Extract<Op, { type: 'fakeQuant' }>): tf.Tensor {
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const v = args[0] as tf.Tensor;
-    const scale = tf.tensor1d(op.scale);
-    const zp = tf.tensor1d(op.zeroPoint);
-    const q = tf.clipByValue(tf.add(tf.round(tf.div(v, scale)), zp), op.qmin, op.qmax);
-    return { value: tf.mul(tf.sub(q, zp), scale), gradFunc: (dy: tf.Tensor) => dy };
-  });
-  return f(x);
 }
 
 /** The output of `node` from its inputs (batch axis first). */

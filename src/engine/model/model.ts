@@ -8,6 +8,7 @@ import { isKernelKey, kernelChannels, type Graph } from './ir';
 import { affineGrid, checkBits, quantizeTensor } from './quantize';
 import { summarize } from './summary';
 import type { Model, ModelSummary, QuantizeOptions, StoredDtype } from './types';
+import type { Classifier } from '../types';
 
 /** How a weight was stored, and an exact `min + scale * q` encoding when one is known (uint8 manifests, twins). */
 export interface WeightMeta {
@@ -97,4 +98,12 @@ export class GraphModel implements Model {
     releaseFolded(this.weights);
     for (const t of Object.values(this.weights)) t.dispose();
   }
+}
+
+/** The model with BPDA through its activation fake quantization (same forward pass and weights); null without any. */
+export function bpdaActivations(model: Model): Classifier | null {
+  if (!model.graph.nodes.some((n) => n.op.type === 'fakeQuant')) return null;
+  const nodes = model.graph.nodes.map((n) => (n.op.type === 'fakeQuant' ? { ...n, op: { ...n.op, backward: 'identity' as const } } : n));
+  const graph: Graph = { ...model.graph, nodes };
+  return { inputShape: model.inputShape, numClasses: model.numClasses, logits: (x) => tf.tidy(() => forward(graph, model.weights, x)) };
 }
