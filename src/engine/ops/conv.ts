@@ -36,7 +36,7 @@ export function convInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs
   let src = dyd;
   if (bottom < 0 || right < 0) {
     // Only trailing zeros are dropped here (the padded height is never short of real rows).
-    src = tf.slice(dyd, [0, 0, 0, 0], [-1, dyd.shape[1] + Math.min(bottom, 0), dyd.shape[2] + Math.min(right, 0), -1]);
+    src = cropTo(dyd, dyd.shape[1] + Math.min(bottom, 0), dyd.shape[2] + Math.min(right, 0));
     bottom = Math.max(bottom, 0);
     right = Math.max(right, 0);
   }
@@ -131,4 +131,12 @@ export function conv2d(
   if (!fused) return runOp<Tensor4D>(conv2dSpec, { x, filter: w }, attrs);
   const inputs: NamedTensorMap = fused.bias ? { x, filter: w, bias: fused.bias } : { x, filter: w };
   return runOp<Tensor4D>(fusedConv2dSpec, inputs, { ...attrs, activation: fused.activation ?? 'linear', leakyreluAlpha: 0 });
+}
+
+/**
+ * The top-left [h, w] of an NHWC tensor. StridedSlice runs in the wasm module; tfjs-backend-wasm's Slice copies
+ * a non-contiguous 4D window in JavaScript (and a 5D one element by element, ~0.5 s per MobileNet-size batch).
+ */
+export function cropTo(t: Tensor4D, h: number, w: number): Tensor4D {
+  return tf.stridedSlice(t, [0, 0, 0, 0], [t.shape[0], h, w, t.shape[3]], [1, 1, 1, 1]) as Tensor4D;
 }

@@ -2,7 +2,7 @@
 // has no depthwise backprop kernels (PLATFORM.md).
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorMap, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
-import { dilate, flipSpatial, preActivationGrad, type FusedActivation } from './conv';
+import { cropTo, dilate, flipSpatial, preActivationGrad, type FusedActivation } from './conv';
 import { runOp, type OpSpec } from './kernel';
 
 function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
@@ -13,8 +13,8 @@ function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
 }
 
 /**
- * dL/dx[c] = sum_j full correlation of the stride-dilated dy[c*m + j] with the flipped w[:, :, c, j]: one
- * depthwise conv per multiplier j (m is 1 in most models).
+ * dL/dx[c] = sum_j full correlation of the stride-dilated dy[c*m + j] with the flipped w[:, :, c, j] (m is 1 in
+ * most models).
  */
 export function depthwiseInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   const g = geometry(xShape, w.shape, attrs);
@@ -23,17 +23,15 @@ export function depthwiseInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], 
   const dyd = dilate(dy, g.strideHeight, g.strideWidth);
   const bottom = g.inHeight + g.padInfo.top - dyd.shape[1];
   const right = g.inWidth + g.padInfo.left - dyd.shape[2];
-  const src = bottom < 0 || right < 0 ? tf.slice(dyd, [0, 0, 0, 0], [-1, dyd.shape[1] + Math.min(bottom, 0), dyd.shape[2] + Math.min(right, 0), -1]) : dyd;
+  const src = bottom < 0 || right < 0 ? cropTo(dyd, dyd.shape[1] + Math.min(bottom, 0), dyd.shape[2] + Math.min(right, 0)) : dyd;
   const pad: [[number, number], [number, number], [number, number], [number, number]] =
     [[0, 0], [kh - 1 - g.padInfo.top, Math.max(bottom, 0)], [kw - 1 - g.padInfo.left, Math.max(right, 0)], [0, 0]];
   if (m === 1) return tf.depthwiseConv2d(src, flipped as Tensor4D, 1, pad);
-  const [n, h, wd] = src.shape;
-  const per = tf.reshape(src, [n, h, wd, c, m]);
-  const parts = Array.from({ length: m }, (_, j) => {
-    const dyj = tf.reshape(tf.slice(per, [0, 0, 0, 0, j], [-1, -1, -1, -1, 1]), [n, h, wd, c]) as Tensor4D;
-    return tf.depthwiseConv2d(dyj, tf.slice(flipped, [0, 0, 0, j], [-1, -1, -1, 1]) as Tensor4D, 1, pad);
-  });
-  return tf.addN(parts) as Tensor4D;
+  // Channel c*m + j of dy belongs to input channel c: one depthwise pass over all c*m channels, each with its own
+  // flipped filter, then the m partial gradients of each input channel summed (innermost axis; no strided copies).
+  const per = tf.depthwiseConv2d(src, tf.reshape(flipped, [kh, kw, c * m, 1]) as Tensor4D, 1, pad);
+  const [n, h, wd] = per.shape;
+  return tf.sum(tf.reshape(per, [n, h, wd, c, m]), 4) as Tensor4D;
 }
 
 /** dL/dw[a, b, c, j] = sum_{n, y, x} xpad[n, y*s + a, x*s + b, c] dy[n, y, x, c*m + j], one strided window per tap. */
