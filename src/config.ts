@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   /** Memory one audit chunk may use, in MiB: micro-batches are sized from the model to fit. Default: the runtime's
    *  (128, a Workers isolate, on Workers; 1024 on Node). */
   CHUNK_MEMORY_MB: int(16, 65536).optional(),
+  /** Workers: Workflow instances one audit's chunks are spread over (jobs/workflow-fanout.ts; unset: DEFAULT_FANOUT). */
+  WORKFLOW_FANOUT: int(1, 32).optional(),
   /** Multiply-adds one job may cost: per-sample multiply-adds x samples x forward passes per sample (docs/api.md#limits). */
   MAX_MACS: int(1, 1e18).default(5e13),
   /** Activation memory of one micro-batch (forward and backward), in bytes. */

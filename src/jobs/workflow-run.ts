@@ -2,6 +2,7 @@
 // `cloudflare:*` imports so that Node tests can drive it with a fake `step`.
 import { expect } from '../engine/errors';
 import { chunkStep, prepare, reportStep } from './audit';
+import type { Chunk } from '../engine/audit';
 import { cancelRequested, chunkMeasures, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
 import type { AuditPlan } from './audit';
 import type { JobDeps } from './lifecycle';
@@ -9,11 +10,13 @@ import { measureChunk } from './executor';
 import { loadInputs, openContext } from './inputs';
 import type { OpenContext } from './inputs';
 import { errorInfo, isFinished, isTransient, readRecord } from './record';
-import type { JobProgress } from './types';
+import type { JobProgress, JobRecord } from './types';
 
 /** The part of Cloudflare's WorkflowStep used here. */
 export interface StepDo {
   do<T>(name: string, config: StepConfig, callback: () => Promise<T>): Promise<T>;
+  /** A durable pause (the instance may be evicted and resumed after it); used by a fanned-out audit's parent. */
+  sleep(name: string, duration: string | number): Promise<void>;
 }
 export interface StepConfig {
   retries?: { limit: number; delay: string | number; backoff?: 'constant' | 'linear' | 'exponential' };
@@ -92,6 +95,50 @@ export interface AuditWorkflowOptions {
   onProgress?: (progress: JobProgress) => Promise<void>;
   /** Chunks this audit may plan (default MAX_WORKFLOW_CHUNKS; less when it shares an instance). */
   maxChunks?: number;
+  /** Runs the chunks in parts, each a Workflow instance of its own (workflow-fanout.ts); unset: one after another here. */
+  fanout?: Fanout;
+}
+
+/** How a planned audit's chunks may be spread over other Workflow instances (implemented by workflow-fanout.ts). */
+export interface Fanout {
+  /** How many parts for this plan; 1 runs every chunk in this instance. */
+  parts(plan: AuditPlan): number;
+  /** Starts the parts and waits (durably) until every chunk's result is stored; false when the job ended meanwhile. */
+  run(jobId: string, plan: AuditPlan, parts: number, step: StepDo, deps: () => Promise<JobDeps>, prefix: string): Promise<boolean>;
+}
+
+/**
+ * One step per chunk of `chunks` (in plan order). With `onProgress`/progress writes (a whole audit in this instance)
+ * each step records progress and the chunk's measures; a part of a fanned-out audit leaves progress to its parent.
+ */
+export async function runChunks(
+  jobId: string, plan: AuditPlan, chunks: Chunk[], step: StepDo, deps: () => Promise<JobDeps>,
+  o: Pick<AuditWorkflowOptions, 'prefix' | 'onProgress'> & { part?: boolean } = {},
+): Promise<boolean> {
+  const total = plan.chunks.length;
+  for (const [i, chunk] of chunks.entries()) {
+    const out = await step.do(`${o.prefix ?? ''}chunk ${chunk.id}`, STEP_CONFIG, async () => {
+      const d = await deps();
+      // A part stops when the job ended elsewhere (another part failed it, or it was canceled).
+      if (o.part && isFinished((await readRecord(d.store, jobId)) ?? { status: 'failed' } as JobRecord)) return null;
+      return guarded(jobId, d, async () => {
+        const t0 = Date.now();
+        const { computed, memoryBytes } = await chunkStep(jobId, chunk, d, async (c) => measureChunk((await contextFor(plan, d)).ctx, c));
+        if (o.part) return true;
+        // Workers' clock advances at I/O only, so the time is read after the result's write: compute and write.
+        const seconds = (Date.now() - t0) / 1000;
+        // One step's duration times the steps left: the Workflow gives no cheaper clock across isolates.
+        const etaSeconds = Math.round(seconds * (total - i - 1));
+        const measures = computed && memoryBytes !== undefined ? chunkMeasures(plan, chunk.id, seconds, memoryBytes) : {};
+        const progress = { done: i + 1, total, current: chunk.id, etaSeconds, ...measures };
+        await writeProgress(d.store, jobId, progress);
+        await o.onProgress?.(progress);
+        return true;
+      });
+    });
+    if (!out) return false;
+  }
+  return true;
 }
 
 /** prepare -> one step per chunk (in plan order) -> report. Each step is idempotent; the Workflow replays finished ones from its log. */
@@ -113,26 +160,9 @@ export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => 
       });
     });
     if (!plan) return 'stopped';
-    const total = plan.chunks.length;
-    for (const [i, chunk] of plan.chunks.entries()) {
-      const out = await step.do(`${p}chunk ${chunk.id}`, STEP_CONFIG, async () => {
-        const d = await deps();
-        return guarded(jobId, d, async () => {
-          const t0 = Date.now();
-          const { computed, memoryBytes } = await chunkStep(jobId, chunk, d, async (c) => measureChunk((await contextFor(plan, d)).ctx, c));
-          // Workers' clock advances at I/O only, so the time is read after the result's write: compute and write.
-          const seconds = (Date.now() - t0) / 1000;
-          // One step's duration times the steps left: the Workflow gives no cheaper clock across isolates.
-          const etaSeconds = Math.round(seconds * (total - i - 1));
-          const measures = computed && memoryBytes !== undefined ? chunkMeasures(plan, chunk.id, seconds, memoryBytes) : {};
-          const progress = { done: i + 1, total, current: chunk.id, etaSeconds, ...measures };
-          await writeProgress(d.store, jobId, progress);
-          await o.onProgress?.(progress);
-          return true;
-        });
-      });
-      if (!out) return 'stopped';
-    }
+    const parts = o.fanout?.parts(plan) ?? 1;
+    const ran = parts > 1 ? await o.fanout!.run(jobId, plan, parts, step, deps, p) : await runChunks(jobId, plan, plan.chunks, step, deps, o);
+    if (!ran) return 'stopped';
     const reported = await step.do(`${p}report`, STEP_CONFIG, async () => {
       const d = await deps();
       return guarded(jobId, d, async () => {

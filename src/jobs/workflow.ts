@@ -14,6 +14,7 @@ import type { Store } from '../storage/store';
 import type { JobDeps } from './lifecycle';
 import { requestCancel } from './lifecycle';
 import { runAuditWorkflow } from './workflow-run';
+import { DEFAULT_FANOUT, runAuditPart, workflowFanout, type SpawnPart } from './workflow-fanout';
 import { runRetrainWorkflow } from './workflow-retrain';
 import type { JobDriver, JobKind } from './types';
 
@@ -30,7 +31,14 @@ export interface AuditWorkflowEnv {
   [name: string]: unknown;
 }
 
-export interface AuditParams { jobId: string; kind?: JobKind }
+/** An instance's job; `part` of `of`: a child instance running every of-th chunk of a fanned-out audit. */
+export interface AuditParams { jobId: string; kind?: JobKind; part?: number; of?: number }
+
+/** Parts a Workers audit may fan out to: WORKFLOW_FANOUT (validated by src/config.ts at the API), else DEFAULT_FANOUT. */
+function fanoutFromEnv(env: Record<string, unknown>): number {
+  const n = Number(env.WORKFLOW_FANOUT ?? DEFAULT_FANOUT);
+  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_FANOUT;
+}
 
 /** Store, key and chunk memory from the Worker's environment; the built-in MNIST comes from the bucket (`npm run seed`). */
 export async function workerDeps(env: AuditWorkflowEnv): Promise<JobDeps> {
@@ -50,8 +58,20 @@ export class AuditWorkflow extends WorkflowEntrypoint<AuditWorkflowEnv, AuditPar
       this.deps ??= initEngine(wasm).then(() => workerDeps(this.env));
       return this.deps;
     };
-    const { jobId, kind } = event.payload;
-    return kind === 'retrain' ? runRetrainWorkflow(jobId, step, deps) : runAuditWorkflow(jobId, step, deps);
+    const { jobId, kind, part, of } = event.payload;
+    if (part !== undefined && of !== undefined) return runAuditPart(jobId, part, of, step, deps);
+    if (kind === 'retrain') return runRetrainWorkflow(jobId, step, deps);
+    const spawn: SpawnPart = (id, k, n) => createOnce(this.env.AUDIT_WORKFLOW, `${id}-p${k}`, { jobId: id, kind: 'audit', part: k, of: n });
+    return runAuditWorkflow(jobId, step, deps, { fanout: workflowFanout(fanoutFromEnv(this.env), spawn) });
+  }
+}
+
+/** Creates the instance unless one with this id exists already (it is running or has run the job). */
+async function createOnce(binding: WorkflowBinding, id: string, params: AuditParams): Promise<void> {
+  try {
+    await binding.create({ id, params });
+  } catch (e) {
+    if (!/already exists|duplicate/i.test(String((e as Error)?.message))) throw e;
   }
 }
 
@@ -60,12 +80,7 @@ export class WorkflowJobDriver implements JobDriver {
   constructor(private readonly binding: WorkflowBinding, private readonly store: Store) {}
 
   async start(id: string, kind: JobKind): Promise<void> {
-    try {
-      await this.binding.create({ id, params: { jobId: id, kind } satisfies AuditParams });
-    } catch (e) {
-      // An instance with this id exists already: it is running or has run the job.
-      if (!/already exists|duplicate/i.test(String((e as Error)?.message))) throw e;
-    }
+    await createOnce(this.binding, id, { jobId: id, kind });
   }
 
   /** Sets the cancel marker; the running step finishes, the next one sees it and marks the job canceled. */

@@ -8,6 +8,15 @@ export class FakeStep implements StepDo {
   readonly log = new Map<string, string>();
   readonly calls = new Map<string, number>();
   evictAfter = Infinity;
+  /** Runs at each sleep, e.g. other instances' steps meanwhile; sleeps are logged by name like steps. */
+  onSleep: () => Promise<void> = async () => undefined;
+  readonly sleeps: string[] = [];
+  async sleep(name: string): Promise<void> {
+    if (this.log.has(name)) return;
+    this.sleeps.push(name);
+    await this.onSleep();
+    this.log.set(name, 'null');
+  }
   async do<T>(name: string, config: StepConfig, f: () => Promise<T>): Promise<T> {
     if (this.log.has(name)) return JSON.parse(this.log.get(name)!) as T;
     if (this.evictAfter-- <= 0) throw new Evicted(name);
