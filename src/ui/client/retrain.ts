@@ -1,6 +1,6 @@
 // The retraining pages' scripts: the form (presets, uploads, submit) and the live job page (polls the job every
 // second, redraws its progress, phases and loss curve).
-import { LOSS_CHART, lossScales } from '../../report/loss';
+import { LOSS_CHART, lossScales } from '../../report/loss-scales';
 import type { LossPoint } from '../../jobs/types';
 import { $, call, epsilons, eta, field, headers, picked, poll, pressPreset, remember, showBar, uploadModel, wireForm } from './common';
 import type { JobView } from './common';
@@ -77,7 +77,7 @@ function svgEl(tag: string, attrs: Record<string, string | number>, text?: strin
 }
 const fmt4 = (x: number) => String(Number(x.toPrecision(4)));
 
-/** Redraws the loss chart from the job's points: the scales and parts of the report page's chart (report/loss.ts). */
+/** Redraws the loss chart from the job's points: the scales and parts of the report page's chart (report/loss-scales.ts). */
 function drawLoss(points: LossPoint[]): void {
   const svg = $('loss-chart');
   const c = LOSS_CHART;
