@@ -1,9 +1,8 @@
-// The self-contained report page: inline CSS and SVG only, no script, no external URL; every value escaped.
+// The self-contained report page: inline CSS and SVG only, no script, no external URL; every value escaped (template.ts).
 import type { Report } from '../engine/audit/report';
-import { escapeHtml as e } from './escape';
+import { raw } from 'hono/html';
 import { criteriaSection, curvesSection, examplesSection, flagsSection, summarySection, table } from './sections';
-
-export { escapeHtml } from './escape';
+import { html, lines, type Html } from './template';
 
 export interface SignatureInfo {
   status: 'signed' | 'unsigned';
@@ -18,20 +17,20 @@ export interface RenderOptions {
   signature?: SignatureInfo;
 }
 
-export function signatureSection(sig: SignatureInfo | undefined): string {
-  if (!sig) return '<p>Signature status unknown: this page was rendered without its attestation.</p>';
-  if (sig.status === 'unsigned') return '<p class="warning"><b>Unsigned.</b> Nothing vouches that these numbers come from a qaudit run; treat them as a claim.</p>';
-  const key = sig.keyid ? ` with key <code>${e(sig.keyid)}</code>` : '';
-  const cmd = sig.verifyCommand ? `<p>Verify it:</p><pre><code>${e(sig.verifyCommand)}</code></pre>` : '';
-  return `<p><b>Signed</b>${key}: the attestation is a DSSE envelope holding an in-toto Statement whose subject is the model's SHA-256 digest and whose predicate is this report.</p>${cmd}
+export function signatureSection(sig: SignatureInfo | undefined): Html {
+  if (!sig) return html`<p>Signature status unknown: this page was rendered without its attestation.</p>`;
+  if (sig.status === 'unsigned') return html`<p class="warning"><b>Unsigned.</b> Nothing vouches that these numbers come from a qaudit run; treat them as a claim.</p>`;
+  const key = sig.keyid ? html` with key <code>${sig.keyid}</code>` : '';
+  const cmd = sig.verifyCommand ? html`<p>Verify it:</p><pre><code>${sig.verifyCommand}</code></pre>` : '';
+  return html`<p><b>Signed</b>${key}: the attestation is a DSSE envelope holding an in-toto Statement whose subject is the model's SHA-256 digest and whose predicate is this report.</p>${cmd}
 <p><code>qaudit verify</code> exits 0 when the signature is valid under a trusted key and, with <code>--model</code>, the subject is your model.</p>`;
 }
 
-function settingsSection(r: Report): string {
+function settingsSection(r: Report): Html {
   const rows = Object.entries(r.settings).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
-  return `${table('Resolved audit settings', ['setting', 'value'], rows)}
-<p>Rerun with the same model, data set (${e(r.data.name)}), engine version (qaudit ${e(r.qaudit)}) and these settings to get the same report, number for number: every random draw is keyed by the seed and the sample's index.</p>
-<details><summary>Settings as JSON</summary><pre><code>${e(JSON.stringify(r.settings, null, 2))}</code></pre></details>`;
+  return html`${table('Resolved audit settings', ['setting', 'value'], rows)}
+<p>Rerun with the same model, data set (${r.data.name}), engine version (qaudit ${r.qaudit}) and these settings to get the same report, number for number: every random draw is keyed by the seed and the sample's index.</p>
+<details><summary>Settings as JSON</summary><pre><code>${JSON.stringify(r.settings, null, 2)}</code></pre></details>`;
 }
 
 /** The report pages' stylesheet (audit and retraining reports), inlined so a page needs nothing else. */
@@ -51,7 +50,7 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.fa
 .triple{display:flex;gap:.5rem;flex-wrap:wrap}.ex{text-align:center;font-size:.85rem}.px{display:block;border:1px solid var(--line)}
 pre{overflow-x:auto;background:var(--th);padding:.5rem}`;
 
-const SECTIONS: [string, string, (r: Report, o: RenderOptions) => string][] = [
+const SECTIONS: [string, string, (r: Report, o: RenderOptions) => Html][] = [
   ['summary', 'Summary', (r) => summarySection(r)],
   ['curves', 'Robustness curves', (r) => curvesSection(r)],
   ['criteria', 'Quantization and adversarial loss', (r) => criteriaSection(r)],
@@ -59,7 +58,7 @@ const SECTIONS: [string, string, (r: Report, o: RenderOptions) => string][] = [
   ['examples', 'Example images', (r) => examplesSection(r)],
   ['signature', 'Signature', (_r, o) => signatureSection(o.signature)],
   ['settings', 'Settings to reproduce', (r) => settingsSection(r)],
-  ['notes', 'Notes', (r) => (r.notes.length ? `<ul>${r.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>` : '<p>None.</p>')],
+  ['notes', 'Notes', (r) => (r.notes.length ? html`<ul>${r.notes.map((n) => html`<li>${n}</li>`)}</ul>` : html`<p>None.</p>`)],
 ];
 
 /** The full report page as one HTML string. */
@@ -68,18 +67,21 @@ export function renderReportHtml(report: Report, opts: RenderOptions = {}): stri
 }
 
 /** A report page: title, a table of contents, then one section per [id, heading, body]; inline CSS only. */
-export function renderPage(title: string, sections: [string, string, () => string][]): string {
-  const nav = sections.map(([id, h]) => `<li><a href="#${id}">${e(h)}</a></li>`).join('');
-  const body = sections.map(([id, h, f]) => `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${e(h)}</h2>\n${f()}\n</section>`).join('\n');
-  return `<!doctype html>
+export function renderPage(title: string, sections: [string, string, () => Html][]): string {
+  const nav = sections.map(([id, h]) => html`<li><a href="#${id}">${h}</a></li>`);
+  const body = sections.map(([id, h, f]) => html`<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${h}</h2>
+${f()}
+</section>`);
+  // raw: the stylesheet is this module's constant, and CSS must not be entity-escaped (its quotes and `>`).
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)}</title>
-<style>${REPORT_CSS}</style>
+<title>${title}</title>
+<style>${raw(REPORT_CSS)}</style>
 </head><body>
-<header><h1>${e(title)}</h1><nav aria-label="Sections"><ul>${nav}</ul></nav></header>
+<header><h1>${title}</h1><nav aria-label="Sections"><ul>${nav}</ul></nav></header>
 <main>
-${body}
+${lines(body)}
 </main>
 </body></html>
-`;
+`.toString();
 }

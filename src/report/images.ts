@@ -1,5 +1,5 @@
 // Example images as inline SVG (one path per colour, runs merged per row): works under a CSP without img-src.
-import { escapeHtml } from './escape';
+import { html, type Html } from './template';
 
 /** Pixels 0-255, HWC flattened. */
 export interface Pixels { shape: [number, number, number]; data: number[] }
@@ -16,7 +16,7 @@ function colourAt(p: Pixels, y: number, x: number): string {
 }
 
 /** An SVG image of the pixels, drawn at `size` CSS pixels wide, labelled for screen readers. */
-export function pixelSvg(p: Pixels, label: string, size = 112): string {
+export function pixelSvg(p: Pixels, label: string, size = 112): Html {
   const [h, w] = p.shape;
   const paths = new Map<string, string[]>();
   for (let y = 0; y < h; y++) {
@@ -30,8 +30,8 @@ export function pixelSvg(p: Pixels, label: string, size = 112): string {
       x = end;
     }
   }
-  const body = [...paths].map(([col, d]) => `<path fill="${col}" d="${d.join('')}"/>`).join('');
-  return `<svg class="px" viewBox="0 0 ${w} ${h}" width="${size}" height="${Math.round((size * h) / w)}" role="img" aria-label="${escapeHtml(label)}" shape-rendering="crispEdges">${body}</svg>`;
+  const body = [...paths].map(([col, d]) => html`<path fill="${col}" d="${d.join('')}"/>`);
+  return html`<svg class="px" viewBox="0 0 ${w} ${h}" width="${size}" height="${Math.round((size * h) / w)}" role="img" aria-label="${label}" shape-rendering="crispEdges">${body}</svg>`;
 }
 
 /**

@@ -1,79 +1,26 @@
 // The retraining loss curve as inline SVG: loss and its parts against the training step, one polyline each.
-// The live page (src/ui/client/retrain.ts) draws the same chart in the browser with these scales and parts.
 import type { LossPoint } from '../jobs/types';
-import { escapeHtml } from './escape';
+import { LOSS_CHART, lossScales, stepTicks } from './loss-scales';
+import { html, type Html } from './template';
 
-/** The plotted parts of a loss point, in legend order, with colour and dash (dashes tell them apart without colour). */
-export const LOSS_PARTS = [
-  { key: 'loss', label: 'total loss', color: '#0072B2', dash: '' },
-  { key: 'ce', label: 'cross-entropy', color: '#D55E00', dash: '7 4' },
-  { key: 'boundary', label: 'boundary term', color: '#009E73', dash: '2 3' },
-  { key: 'distill', label: 'distillation term', color: '#CC79A7', dash: '10 3 2 3' },
-] as const;
-export type LossPart = (typeof LOSS_PARTS)[number];
-
-/** Chart geometry in SVG units, shared with the robustness charts' look. */
-export const LOSS_CHART = { W: 420, H: 260, L: 48, R: 12, T: 12, B: 40 } as const;
 const { W, H, L, R, T, B } = LOSS_CHART;
 const fmt = (x: number) => String(Number(x.toPrecision(4)));
-
-/** The smallest of 1, 2, 2.5, 5 x 10^k that is >= x: a y-axis top whose quarters are round numbers. */
-export function niceCeil(x: number): number {
-  if (!(x > 0) || !Number.isFinite(x)) return 1;
-  const p = 10 ** Math.floor(Math.log10(x));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x * (1 - 1e-12)) return m * p;
-  return 10 * p;
-}
-
-/**
- * The x-axis ticks: multiples of the smallest of 1, 2, 5 x 10^k that gives at most five ticks, so labels are evenly
- * spaced integers (0, 2, 4, 6), never rounded quarters (0, 2, 3, 5, 6). The live page's script repeats this.
- */
-export function stepTicks(xmax: number): number[] {
-  let step = 1;
-  for (let p = 1; ; p *= 10) {
-    const s = [1, 2, 5].map((m) => m * p).find((c) => xmax / c <= 4);
-    if (s !== undefined) {
-      step = s;
-      break;
-    }
-  }
-  return Array.from({ length: Math.floor(xmax / step) + 1 }, (_, i) => i * step);
-}
-
-/** The parts that every point of the curve has (a method without a boundary term has no boundary line). */
-export function presentParts(points: LossPoint[]): LossPart[] {
-  return LOSS_PARTS.filter((p) => points.length > 0 && points.every((x) => Number.isFinite(x[p.key])));
-}
-
-/** Scales: x from step 0 to the last step, y from 0 to a round number above the largest plotted value. */
-export function lossScales(points: LossPoint[]) {
-  const parts = presentParts(points);
-  const xmax = Math.max(1, ...points.map((p) => p.step));
-  const ymax = niceCeil(Math.max(0, ...points.flatMap((p) => parts.map((s) => p[s.key] as number))));
-  return {
-    parts, xmax, ymax,
-    sx: (s: number) => L + (s / xmax) * (W - L - R),
-    sy: (v: number) => T + (1 - Math.max(0, v) / ymax) * (H - T - B),
-  };
-}
+const dashAttr = (dash: string) => (dash ? html` stroke-dasharray="${dash}"` : '');
 
 /** The loss chart (axes, quarter gridlines, one polyline per present part) and its HTML legend. */
-export function renderLossChart(points: LossPoint[], label: string): string {
+export function renderLossChart(points: LossPoint[], label: string): Html {
   const { parts, xmax, ymax, sx, sy } = lossScales(points);
   const grid = [0, 0.25, 0.5, 0.75, 1].map((q) =>
-    `<line class="grid" x1="${L}" x2="${W - R}" y1="${fmt(sy(q * ymax))}" y2="${fmt(sy(q * ymax))}"/><text x="${L - 6}" y="${fmt(sy(q * ymax) + 4)}" text-anchor="end">${fmt(q * ymax)}</text>`).join('');
+    html`<line class="grid" x1="${L}" x2="${W - R}" y1="${fmt(sy(q * ymax))}" y2="${fmt(sy(q * ymax))}"/><text x="${L - 6}" y="${fmt(sy(q * ymax) + 4)}" text-anchor="end">${fmt(q * ymax)}</text>`);
   const xt = stepTicks(xmax).map((s) =>
-    `<line class="axis" x1="${fmt(sx(s))}" x2="${fmt(sx(s))}" y1="${H - B}" y2="${H - B + 5}"/><text x="${fmt(sx(s))}" y="${H - B + 18}" text-anchor="middle">${s}</text>`).join('');
+    html`<line class="axis" x1="${fmt(sx(s))}" x2="${fmt(sx(s))}" y1="${H - B}" y2="${H - B + 5}"/><text x="${fmt(sx(s))}" y="${H - B + 18}" text-anchor="middle">${s}</text>`);
   const lines = parts.map((p) => {
     const pts = points.map((x) => `${fmt(sx(x.step))},${fmt(sy(x[p.key] as number))}`).join(' ');
-    const dot = points.length === 1 ? `<circle cx="${fmt(sx(points[0]!.step))}" cy="${fmt(sy(points[0]![p.key] as number))}" r="3" fill="${p.color}"/>` : '';
-    return `<g><title>${escapeHtml(p.label)}</title><polyline data-part="${p.key}" fill="none" stroke="${p.color}" stroke-width="2"${p.dash ? ` stroke-dasharray="${p.dash}"` : ''} points="${pts}"/>${dot}</g>`;
-  }).join('');
-  const legend = parts.map((p) => `<li><svg width="36" height="10" aria-hidden="true"><line x1="0" y1="5" x2="36" y2="5" stroke="${p.color}" stroke-width="2"${p.dash ? ` stroke-dasharray="${p.dash}"` : ''}/></svg> ${escapeHtml(p.label)}</li>`).join('');
-  return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(label)}" class="chart loss">`
-    + `${grid}<line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/><line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${H - B}"/>${xt}`
-    + `<text x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">training step</text>`
-    + `<text transform="translate(12 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">loss</text>${lines}</svg>`
-    + `<ul class="legend">${legend}</ul>`;
+    const dot = points.length === 1 ? html`<circle cx="${fmt(sx(points[0]!.step))}" cy="${fmt(sy(points[0]![p.key] as number))}" r="3" fill="${p.color}"/>` : '';
+    return html`<g><title>${p.label}</title><polyline data-part="${p.key}" fill="none" stroke="${p.color}" stroke-width="2"${dashAttr(p.dash)} points="${pts}"/>${dot}</g>`;
+  });
+  const legend = parts.map((p) => html`<li><svg width="36" height="10" aria-hidden="true"><line x1="0" y1="5" x2="36" y2="5" stroke="${p.color}" stroke-width="2"${dashAttr(p.dash)}/></svg> ${p.label}</li>`);
+  const axes = html`<line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/><line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${H - B}"/>`;
+  const titles = html`<text x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">training step</text><text transform="translate(12 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">loss</text>`;
+  return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${label}" class="chart loss">${grid}${axes}${xt}${titles}${lines}</svg><ul class="legend">${legend}</ul>`;
 }

@@ -1,6 +1,6 @@
 // Robustness curves as inline SVG: accuracy vs epsilon, one chart per attack, one polyline per series.
 import type { CleanRow, Row } from '../engine/audit/report';
-import { escapeHtml } from './escape';
+import { html, type Html } from './template';
 
 /** One line of a chart: a (variant, defense, adaptive) triple and its points in epsilon order. */
 export interface Series {
@@ -50,34 +50,36 @@ export const CHART = { W: 420, H: 260, L: 48, R: 12, T: 12, B: 40 } as const;
 const { W, H, L, R, T, B } = CHART;
 const fmt = (x: number) => String(Number(x.toPrecision(4)));
 
+/** The stroke-dasharray attribute, or nothing for a solid line. */
+const dashAttr = (dash: string) => (dash ? html` stroke-dasharray="${dash}"` : '');
+
 /** An SVG chart (axes, ticks, gridlines, one polyline with markers per series); the legend is HTML. */
-export function renderChart(series: Series[], variants: string[], label: string): string {
+export function renderChart(series: Series[], variants: string[], label: string): Html {
   const xmax = Math.max(1e-9, ...series.flatMap((s) => s.points.map((p) => p[0])));
   const sx = (e: number) => L + (e / xmax) * (W - L - R);
   const sy = (a: number) => T + (1 - a) * (H - T - B);
   const xticks = [...new Set([0, ...series.flatMap((s) => s.points.map((p) => p[0]))])].sort((a, b) => a - b);
   const grid = [0, 0.25, 0.5, 0.75, 1].map((a) =>
-    `<line class="grid" x1="${L}" x2="${W - R}" y1="${sy(a)}" y2="${sy(a)}"/><text x="${L - 6}" y="${sy(a) + 4}" text-anchor="end">${a * 100}%</text>`).join('');
+    html`<line class="grid" x1="${L}" x2="${W - R}" y1="${sy(a)}" y2="${sy(a)}"/><text x="${L - 6}" y="${sy(a) + 4}" text-anchor="end">${a * 100}%</text>`);
   const xt = xticks.map((e) =>
-    `<line class="axis" x1="${sx(e)}" x2="${sx(e)}" y1="${H - B}" y2="${H - B + 5}"/><text x="${sx(e)}" y="${H - B + 18}" text-anchor="middle">${escapeHtml(fmt(e))}</text>`).join('');
+    html`<line class="axis" x1="${sx(e)}" x2="${sx(e)}" y1="${H - B}" y2="${H - B + 5}"/><text x="${sx(e)}" y="${H - B + 18}" text-anchor="middle">${fmt(e)}</text>`);
   const lines = series.map((s) => {
     const { color, dash } = seriesStyle(s, variants);
     const pts = s.points.map(([e, a]) => `${fmt(sx(e))},${fmt(sy(a))}`).join(' ');
-    const dots = s.points.map(([e, a]) => `<circle cx="${fmt(sx(e))}" cy="${fmt(sy(a))}" r="3" fill="${color}"/>`).join('');
-    return `<g><title>${escapeHtml(seriesKey(s))}</title><polyline data-series="${escapeHtml(seriesKey(s))}" fill="none" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${pts}"/>${dots}</g>`;
-  }).join('');
-  return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(label)}" class="chart">`
-    + `${grid}<line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/><line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${H - B}"/>${xt}`
-    + `<text x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">epsilon</text>`
-    + `<text transform="translate(12 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">accuracy</text>${lines}</svg>`;
+    const dots = s.points.map(([e, a]) => html`<circle cx="${fmt(sx(e))}" cy="${fmt(sy(a))}" r="3" fill="${color}"/>`);
+    return html`<g><title>${seriesKey(s)}</title><polyline data-series="${seriesKey(s)}" fill="none" stroke="${color}" stroke-width="2"${dashAttr(dash)} points="${pts}"/>${dots}</g>`;
+  });
+  const axes = html`<line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/><line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${H - B}"/>`;
+  const titles = html`<text x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">epsilon</text><text transform="translate(12 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">accuracy</text>`;
+  return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${label}" class="chart">${grid}${axes}${xt}${titles}${lines}</svg>`;
 }
 
 /** The legend: a list with a swatch drawn in the same colour and dash as the line. */
-export function renderLegend(series: Series[], variants: string[]): string {
+export function renderLegend(series: Series[], variants: string[]): Html {
   const items = series.map((s) => {
     const { color, dash } = seriesStyle(s, variants);
-    const sw = `<svg width="36" height="10" aria-hidden="true"><line x1="0" y1="5" x2="36" y2="5" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/></svg>`;
-    return `<li>${sw} ${escapeHtml(seriesKey(s))}</li>`;
+    const sw = html`<svg width="36" height="10" aria-hidden="true"><line x1="0" y1="5" x2="36" y2="5" stroke="${color}" stroke-width="2"${dashAttr(dash)}/></svg>`;
+    return html`<li>${sw} ${seriesKey(s)}</li>`;
   });
-  return `<ul class="legend">${items.join('')}</ul>`;
+  return html`<ul class="legend">${items}</ul>`;
 }

@@ -2,8 +2,6 @@
 import type { Report } from '../engine/audit/report';
 import { renderReportHtml as renderPage } from '../report/html';
 
-export { escapeHtml } from '../report/html';
-
 /** How a reader checks an API audit: fetch the attestation, verify it against the server's /v1/keys. */
 const verifyCommand = (id: string) =>
   `curl -o attestation.json "$QAUDIT_URL/v1/audits/${id}/attestation"\nqaudit verify attestation.json --keys "$QAUDIT_URL" --model model.json`;

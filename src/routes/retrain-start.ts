@@ -3,7 +3,7 @@
 import { z } from '@hono/zod-openapi';
 import { AuditSettingsSchema, type AuditSettings } from '../engine/audit/settings';
 import { EngineError } from '../engine/errors';
-import { resolveRetrainConfig, RETRAIN_METHODS, type RetrainConfig } from '../engine/train/config';
+import { DEFAULT_RETRAIN_AUDIT, resolveRetrainConfig, RETRAIN_METHODS, type RetrainConfig } from '../engine/train/config';
 import { GRADIENT_PASS_COST, jobCost, modelCost, type JobCost } from '../jobs/cost';
 import type { JobOwner, JobRecord, RetrainRequest } from '../jobs/types';
 import { newId } from '../storage/keys';
@@ -16,9 +16,6 @@ import { auditCost, auditWork, checkCost, queueJob } from './start';
 
 /** Mini-batches per resumable step at most: a step must stay well inside one Workers invocation and cancel promptly. */
 export const MAX_BATCHES_PER_STEP = 64;
-
-/** The closing audit unless the request says otherwise: white-box FGSM and PGD at the default epsilons. */
-export const DEFAULT_RETRAIN_AUDIT = { attacks: ['fgsm', 'pgd'], limit: 100 } as const;
 
 export const RetrainBodySchema = z.object({
   model: Sha256.openapi({ description: 'The float (or quantized) model to retrain, uploaded with POST /v1/models' }),

@@ -2,6 +2,9 @@
 // Pages are hono `html` templates: every interpolated string is escaped, fragments made by `html` are not.
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { SQUARE_DEFAULTS } from '../engine/attacks/square';
+import { parseSettings } from '../engine/audit/settings';
+import type { AuditFormDefaults } from './form-defaults';
 
 /** A fragment of a page (these templates interpolate strings, numbers and fragments, never a promise). */
 export type Fragment = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -36,10 +39,19 @@ export const checkboxes = (name: string, items: [string, string][]): Fragment[] 
   .map(([v, label]) => html`<label class="check"><input type="checkbox" name="${name}" value="${v}"> ${label}</label>
 `);
 
+/** The defaults of an audit request, for the presets (src/ui/client/audit.ts). */
+export function auditFormDefaults(): AuditFormDefaults {
+  const s = parseSettings({});
+  return {
+    attacks: s.attacks, norm: s.norm, epsilons: s.epsilons, bits: s.bits, defense: s.defense === 'none' ? 'none' : s.defense.mapping, limit: s.limit,
+    thoroughQueries: SQUARE_DEFAULTS.queriesThorough,
+  };
+}
+
 /** GET /: choose model, data, settings (presets fill the fields) and submit. */
 export function uploadPage(): string {
   return shell('New audit', html`<h1>New robustness audit</h1>
-<form id="audit-form" novalidate>
+<form id="audit-form" data-defaults="${JSON.stringify(auditFormDefaults())}" novalidate>
 <fieldset>
 <legend>Model</legend>
 <label for="model-files">TensorFlow.js Layers model: <code>model.json</code> with its weight files; or an ONNX model: one <code>.onnx</code> file (with its external data files, if any); or one <code>.zip</code> of either</label>

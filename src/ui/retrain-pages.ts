@@ -1,5 +1,8 @@
 // The web front end's retraining pages (form, live job page) as static HTML; all behaviour lives in /ui/app.js.
 import { html } from 'hono/html';
+import { AuditSettingsSchema } from '../engine/audit/settings';
+import { DEFAULT_RETRAIN_AUDIT, resolveRetrainConfig } from '../engine/train/config';
+import type { RetrainFormDefaults } from './form-defaults';
 import { ATTACKS, checkboxes, formEnd, shell } from './pages';
 import type { Fragment } from './pages';
 
@@ -20,11 +23,19 @@ const dataChoice = (name: string, legend: string, builtin: string): Fragment => 
 <input id="${name}-file" name="${name}File" type="file" accept=".npz,.zip" disabled>
 </fieldset>`;
 
+/** The defaults of a retraining request and its closing audit, for the presets (src/ui/client/retrain.ts). */
+export function retrainFormDefaults(): RetrainFormDefaults {
+  // The method and bit width are required fields, and no default below depends on them.
+  const c = resolveRetrainConfig({ method: 'boundary', bits: 4 });
+  const a = AuditSettingsSchema.parse(DEFAULT_RETRAIN_AUDIT);
+  return { epochs: c.epochs, batchSize: c.batchSize, seed: c.seed, attacks: a.attacks, epsilons: a.epsilons, limit: a.limit };
+}
+
 /** GET /retrain: a float model, method, bit width, budget (presets fill it), and the closing audit's settings. */
 export function retrainFormPage(): string {
   return shell('Retrain', html`<h1>Retrain a model for quantization</h1>
 <p>Trains a <em>k</em>-bit copy of a float model, then audits the original and the repaired model with the same attacks.</p>
-<form id="retrain-form" novalidate>
+<form id="retrain-form" data-defaults="${JSON.stringify(retrainFormDefaults())}" novalidate>
 <fieldset>
 <legend>Model</legend>
 <label for="model-files">Float TensorFlow.js Layers model: <code>model.json</code> with its weight files; or an ONNX model: one <code>.onnx</code> file (with its external data files, if any); or one <code>.zip</code> of either</label>

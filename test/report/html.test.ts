@@ -48,6 +48,37 @@ describe('report page', () => {
     expect(() => checkWellFormed(html)).not.toThrow();
   });
 
+  it('escapes <, >, &, double and single quotes in model, layer, variant, data set and flag names, in text and attributes', () => {
+    const evil = `<script>alert("x" & 'y')</script>`;
+    const shown = '&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;';
+    const r = fixture();
+    r.model.layers[0]!.name = evil;
+    r.model.layers[0]!.className = evil;
+    r.data.name = evil;
+    for (const v of r.variants.filter((x) => x.name === 'w2')) v.name = evil;
+    for (const x of r.rows.filter((x) => x.variant === 'w2')) x.variant = evil;
+    for (const c of r.clean.filter((x) => x.variant === 'w2')) c.variant = evil;
+    r.flags[0]!.id = evil;
+    r.flags[0]!.message = evil;
+    r.flags[0]!.explanation = evil;
+    r.examples!.variant = evil;
+    const html = renderReportHtml(r, { id: evil, signature: { status: 'signed', keyid: evil, verifyCommand: evil } });
+    expect(html).not.toMatch(/<script|alert\("/);
+    expect(() => checkWellFormed(html)).not.toThrow();
+    expect(html).toContain(`<title>qaudit report ${shown}</title>`);
+    const summary = sectionOf(html, 'summary');
+    expect(summary).toContain(`<dt>Data</dt><dd>${shown}: first`);
+    expect(summary).toContain(`<th scope="row">${shown}</th><td>${shown}</td>`);
+    expect(summary).toContain(`; ${shown} (2-bit, quantized twin)</dd>`);
+    expect(sectionOf(html, 'flags')).toContain(`<code>${shown}</code>: ${shown}<br><span class="expl">${shown}</span>`);
+    expect(sectionOf(html, 'examples')).toContain(` on ${shown}, `);
+    expect(sectionOf(html, 'signature')).toContain(`with key <code>${shown}</code>`);
+    // In attributes too: the series key of a chart line and its title, decoded back to the name.
+    const series = elements(sectionOf(html, 'curves'), 'polyline').map((l) => decode(l.attrs['data-series']!));
+    expect(series).toContain(`${evil} / no defense`);
+    expect(sectionOf(html, 'curves')).toContain(`<title>${shown} / no defense</title>`);
+  });
+
   it('draws one polyline per (variant, defense, adaptive) series per attack, in epsilon order, at y = accuracy', () => {
     const r = fixture();
     const figures = elements(page, 'figure').filter((f) => f.attrs['data-attack']);

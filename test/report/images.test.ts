@@ -5,7 +5,7 @@ import { perturbation, pixelSvg } from '../../src/report/images';
 describe('example images', () => {
   it('draws a grey image as one path per value with horizontal runs merged', () => {
     // 3 x 2, one channel: row 0 = [0, 0, 255], row 1 = [255, 255, 255].
-    const svg = pixelSvg({ shape: [2, 3, 1], data: [0, 0, 255, 255, 255, 255] }, 'a <b>', 60);
+    const svg = String(pixelSvg({ shape: [2, 3, 1], data: [0, 0, 255, 255, 255, 255] }, 'a <b>', 60));
     expect(svg).toContain('viewBox="0 0 3 2" width="60" height="40"');
     expect(svg).toContain('aria-label="a &lt;b&gt;"');
     expect(svg).toContain('<path fill="#000000" d="M0 0h2v1h-2z"/>');
@@ -13,7 +13,7 @@ describe('example images', () => {
   });
 
   it('draws RGB from three channels', () => {
-    const svg = pixelSvg({ shape: [1, 1, 3], data: [255, 128, 0] }, 'x');
+    const svg = String(pixelSvg({ shape: [1, 1, 3], data: [255, 128, 0] }, 'x'));
     expect(svg).toContain('<path fill="#ff8000" d="M0 0h1v1h-1z"/>');
   });
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ReportSchema, type Report } from '../../src/engine/audit/report';
 import type { LossPoint, RetrainReport } from '../../src/jobs/types';
-import { LOSS_CHART, niceCeil } from '../../src/report/loss';
+import { LOSS_CHART, niceCeil } from '../../src/report/loss-scales';
 import { renderRetrainReportHtml } from '../../src/report/retrain';
 import { CHART } from '../../src/report/svg';
 import { checkWellFormed, decode, elements, sectionOf } from './parse';
@@ -75,6 +75,40 @@ describe('retraining report page', () => {
     expect(html).toContain(`href="/v1/audits/${BEFORE}/report.html"`);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(() => checkWellFormed(html)).not.toThrow();
+  });
+
+  it('escapes <, >, &, double and single quotes in job, model, data set, attack and audit names, in text and attributes', () => {
+    const evil = `<script>alert("x" & 'y')</script>`;
+    const shown = '&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;';
+    const r = retrainReport();
+    r.models.original = evil;
+    r.data.train = evil;
+    r.data.eval = evil;
+    r.settings.method = evil;
+    for (const x of r.robust.filter((x) => x.attack === 'fgsm')) x.attack = evil;
+    r.audits.after.id = evil;
+    const b = structuredClone(before);
+    b.data.name = evil;
+    b.flags[0]!.id = evil;
+    const html = renderRetrainReportHtml(r, b, after, evil, { signature: { status: 'signed', keyid: evil, verifyCommand: evil } });
+    expect(html).not.toMatch(/<script|alert\("/);
+    expect(() => checkWellFormed(html)).not.toThrow();
+    expect(html).toContain(`<title>qaudit retraining report ${shown}</title>`);
+    const summary = sectionOf(html, 'summary');
+    expect(summary).toContain(`<dt>Job</dt><dd><code>${shown}</code>`);
+    expect(summary).toContain(`<dt>Method</dt><dd>${shown}, 4-bit`);
+    expect(summary).toContain(`<dt>Original model</dt><dd><code>${shown}</code></dd>`);
+    expect(summary).toContain(`<dt>Training data</dt><dd>${shown}</dd>`);
+    expect(summary).toContain(`<dt>Evaluation data</dt><dd>${shown}</dd>`);
+    const curves = sectionOf(html, 'curves');
+    expect(elements(curves, 'figure').map((f) => decode(f.attrs['data-attack']!))).toEqual([evil, 'pgd']);
+    expect(curves).toContain(`<figcaption><b>${shown}</b>, white-box`);
+    expect(curves).toContain(`<th scope="row">${shown}</th>`);
+    const audits = sectionOf(html, 'audits');
+    expect(audits).toContain(` on ${shown} (16 samples)`);
+    expect(audits).toContain(`sanity flag(s): ${shown}`);
+    expect(audits).toContain(`audit <code>${shown}</code> report`);
+    expect(sectionOf(html, 'signature')).toContain(`with key <code>${shown}</code>`);
   });
 
   it('draws the loss and each of its parts as a polyline, x by step, y by value under a round axis top', () => {

@@ -1,6 +1,7 @@
 // Small things a newcomer met: the loss chart's step labels, and the icon browsers request.
 import { describe, expect, it } from 'vitest';
-import { renderLossChart, stepTicks } from '../../src/report/loss';
+import { renderLossChart } from '../../src/report/loss';
+import { stepTicks } from '../../src/report/loss-scales';
 import { makeApp } from '../routes/_app';
 
 describe('loss chart x-axis', () => {

@@ -1,5 +1,5 @@
-// The upload form's other paths in Chromium: a zipped model with an .npz evaluation set, the API-key field, and
-// failures (data that does not fit the model; a job that fails) shown with their reasons.
+// The upload form's other paths in Chromium: a zipped model with an .npz evaluation set, the API-key field, presets
+// filled from the engine's defaults, and failures (data that does not fit the model; a job that fails) with their reasons.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBuiltinMnist } from '../../src/data/mnist.node';
 import { datasetToNpz, take } from '../../src/engine/data/dataset';
+import { SQUARE_DEFAULTS } from '../../src/engine/attacks/square';
+import { AuditSettingsSchema, parseSettings } from '../../src/engine/audit/settings';
+import { DEFAULT_RETRAIN_AUDIT, resolveRetrainConfig } from '../../src/engine/train/config';
 import { shot, startHarness, watchedPage, type UiHarness } from './_browser';
 
 const W4 = 'examples/mnist-cnn-w4';
@@ -122,6 +125,36 @@ describe('upload form: zip and .npz', () => {
     await page.getByRole('link', { name: 'Open the report' }).click();
     await page.waitForURL(/\/report\.html$/);
     expect(await page.locator('#summary').textContent()).toContain('first 4 of 10 samples');
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
+  it('fills the presets from the engine\'s defaults, which the server renders into each form', { timeout: 60_000 }, async () => {
+    const d = parseSettings({});
+    const { page, violations } = await watchedPage(h.browser);
+    const checked = (name: string) => page.locator(`input[name=${name}]:checked`).evaluateAll((bs) => bs.map((b) => (b as HTMLInputElement).value));
+    const val = (label: string | RegExp) => page.getByLabel(label, { exact: typeof label === 'string' }).inputValue();
+    await page.goto(`${h.server.url}/`);
+    await page.getByRole('button', { name: 'Standard' }).click();
+    expect(await val('Epsilons (comma separated)')).toBe(d.epsilons.join(', '));
+    expect(await val('Samples evaluated')).toBe(String(d.limit));
+    expect(await val(/Query budget/)).toBe(''); // empty: each attack's own budget
+    expect(await val(/Attack iterations/)).toBe('');
+    expect(await checked('attacks')).toEqual(d.attacks.filter((a) => a !== 'transfer'));
+    await page.getByRole('button', { name: 'Thorough' }).click();
+    expect(await checked('attacks')).toEqual(d.attacks);
+    expect(await val(/Query budget/)).toBe(String(SQUARE_DEFAULTS.queriesThorough));
+
+    const c = resolveRetrainConfig({ method: 'boundary', bits: 4 });
+    const a = AuditSettingsSchema.parse(DEFAULT_RETRAIN_AUDIT);
+    await page.goto(`${h.server.url}/retrain`);
+    await page.getByRole('button', { name: 'Standard' }).click();
+    expect([await val(/Epochs/), await val('Samples per mini-batch'), await val('Seed'), await val('Samples evaluated')])
+      .toEqual([c.epochs, c.batchSize, c.seed, a.limit].map(String));
+    expect(await val(/Mini-batches at most/)).toBe('');
+    await page.getByRole('button', { name: 'Quick' }).click();
+    expect(await checked('attacks')).toEqual(a.attacks);
+    expect(await val('Epsilons (comma separated)')).toBe(a.epsilons.join(', '));
     expect(violations).toEqual([]);
     await page.close();
   });

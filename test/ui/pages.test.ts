@@ -6,7 +6,10 @@ import { APP_JS } from '../../src/ui/assets';
 import { CLIENT_MODULE, buildClient } from '../../scripts/build.mjs';
 import { progressPage, uploadPage } from '../../src/ui/pages';
 import { retrainFormPage, retrainJobPage } from '../../src/ui/retrain-pages';
-import { checkWellFormed, elements } from '../report/parse';
+import { SQUARE_DEFAULTS } from '../../src/engine/attacks/square';
+import { parseSettings } from '../../src/engine/audit/settings';
+import { DEFAULT_RETRAIN_AUDIT, resolveRetrainConfig } from '../../src/engine/train/config';
+import { checkWellFormed, decode, elements } from '../report/parse';
 
 const PAGES: [string, string][] = [
   ['upload', uploadPage()], ['progress', progressPage('0'.repeat(32))],
@@ -45,6 +48,18 @@ describe('app.js', () => {
 
   it('is the current bundle of src/ui/client (npm run build regenerates it)', async () => {
     expect(readFileSync(CLIENT_MODULE, 'utf8')).toBe(await buildClient({ write: false }));
+  });
+
+  it('renders the engine\'s defaults into each form for the presets to read', () => {
+    const attr = (html: string, id: string) => JSON.parse(decode(elements(html, 'form').find((f) => f.attrs.id === id)!.attrs['data-defaults']!));
+    const s = parseSettings({});
+    expect(attr(uploadPage(), 'audit-form')).toEqual({
+      attacks: s.attacks, norm: s.norm, epsilons: s.epsilons, bits: s.bits, defense: 'none', limit: s.limit, thoroughQueries: SQUARE_DEFAULTS.queriesThorough,
+    });
+    const c = resolveRetrainConfig({ method: 'qat', bits: 2 });
+    expect(attr(retrainFormPage(), 'retrain-form')).toEqual({
+      epochs: c.epochs, batchSize: c.batchSize, seed: c.seed, attacks: [...DEFAULT_RETRAIN_AUDIT.attacks], epsilons: s.epsilons, limit: DEFAULT_RETRAIN_AUDIT.limit,
+    });
   });
 
   it('escapes the job id of a job page', () => {

@@ -48,6 +48,9 @@ export const RetrainConfigSchema = z.strictObject({
   }).prefault({}),
 });
 
+/** The closing audit unless the request says otherwise: white-box FGSM and PGD at the default epsilons. */
+export const DEFAULT_RETRAIN_AUDIT = { attacks: ['fgsm', 'pgd'], limit: 100 } as const;
+
 export type RetrainConfig = z.output<typeof RetrainConfigSchema>;
 export type RetrainConfigInput = z.input<typeof RetrainConfigSchema>;
 

@@ -1,21 +1,47 @@
 // The audit pages' scripts: the upload form (presets, uploads, submit) and the audit page (polls progress every second).
-import { $, call, epsilons, eta, field, headers, picked, poll, pressPreset, remember, showBar, uploadModel, wireForm } from './common';
+import { $, call, epsilons, eta, field, formDefaults, headers, picked, poll, pressPreset, remember, showBar, uploadModel, wireForm } from './common';
 import type { JobView } from './common';
+import type { AuditFormDefaults } from '../form-defaults';
 
 interface Preset { attacks: string[]; norm: string; epsilons: string; bits: string[]; defense: string; steps: string; queries: string; limit: string }
 
-const PRESETS: Record<string, Preset> = {
-  quick: { attacks: ['fgsm', 'pgd'], norm: 'linf', epsilons: '0.1, 0.3', bits: ['2'], defense: 'none', steps: '5', queries: '100', limit: '16' },
-  standard: { attacks: ['fgsm', 'pgd', 'apgd', 'square'], norm: 'linf', epsilons: '0.1, 0.3', bits: ['8', '4', '2'], defense: 'none', steps: '', queries: '1000', limit: '100' },
-  thorough: { attacks: ['fgsm', 'pgd', 'apgd', 'square', 'transfer'], norm: 'linf', epsilons: '0.03, 0.1, 0.2, 0.3', bits: ['8', '4', '3', '2'], defense: 'none', steps: '', queries: '5000', limit: '1000' },
-};
+/**
+ * The presets, from the engine's defaults (the form's data-defaults, rendered by src/ui/pages.ts). An empty steps or
+ * queries field means each attack's own default; a literal is a deliberate departure from the default, said why.
+ */
+function presets(d: AuditFormDefaults): Record<string, Preset> {
+  const base = { norm: d.norm, epsilons: d.epsilons.join(', '), defense: d.defense, steps: '', queries: '', limit: String(d.limit) };
+  return {
+    quick: {
+      ...base,
+      attacks: ['fgsm', 'pgd'], // the two cheapest gradient attacks: a first result in seconds
+      bits: ['2'], // one twin only, for speed: the lowest width short of 1-bit
+      steps: '5', // a rough PGD, not a converged one: speed over strength
+      queries: '100', // a tenth of the default budget, should a black-box attack be added
+      limit: '16', // one micro-batch of samples
+    },
+    standard: {
+      ...base,
+      attacks: d.attacks.filter((a) => a !== 'transfer'), // the default set but transfer: its extra PGD on the source model is left to thorough
+      bits: d.bits.filter((b) => b !== 1).map(String), // the default widths but 1-bit: one twin fewer to attack, a shorter audit
+    },
+    thorough: {
+      ...base,
+      attacks: d.attacks,
+      epsilons: '0.03, 0.1, 0.2, 0.3', // a finer curve than the default, down to small budgets
+      bits: ['8', '4', '3', '2'], // 3-bit added for a finer ladder between 4 and 2 bits; 1-bit left out as in standard
+      queries: String(d.thoroughQueries),
+      limit: '1000', // ten times the default samples: a standard error of about 1.6 accuracy points instead of 5
+    },
+  };
+}
 const RECENT = 'qaudit.recent';
 
 /** The form's text and select controls by name. */
 const value = (form: HTMLFormElement, name: string) => field<HTMLInputElement | HTMLSelectElement>(form, name);
 
 function applyPreset(form: HTMLFormElement, name: string): void {
-  const p = PRESETS[name]!;
+  const p = presets(formDefaults<AuditFormDefaults>(form))[name]!;
   for (const box of form.querySelectorAll<HTMLInputElement>('input[name=attacks]')) box.checked = p.attacks.includes(box.value);
   for (const box of form.querySelectorAll<HTMLInputElement>('input[name=bits]')) box.checked = p.bits.includes(box.value);
   for (const k of ['norm', 'epsilons', 'defense', 'steps', 'queries', 'limit'] as const) value(form, k).value = p[k];

@@ -118,6 +118,13 @@ export function pressPreset(form: HTMLFormElement, name: string): void {
   $('preset-status').textContent = 'Preset "' + name + '" applied.';
 }
 
+/** The engine's defaults that the server rendered into the form's data-defaults (src/ui/form-defaults.ts). */
+export function formDefaults<T>(form: HTMLFormElement): T {
+  const json = form.dataset.defaults;
+  if (!json) throw new Error('expected the engine defaults in #' + form.id + ' data-defaults, got none');
+  return JSON.parse(json) as T;
+}
+
 /** The values of the checked boxes named `name`. */
 export const picked = (form: HTMLFormElement, name: string): string[] =>
   [...form.querySelectorAll<HTMLInputElement>('input[name=' + name + ']:checked')].map((b) => b.value);

@@ -1,20 +1,38 @@
 // The retraining pages' scripts: the form (presets, uploads, submit) and the live job page (polls the job every
 // second, redraws its progress, phases and loss curve).
-import { LOSS_CHART, lossScales } from '../../report/loss';
+import { LOSS_CHART, lossScales } from '../../report/loss-scales';
 import type { LossPoint } from '../../jobs/types';
-import { $, call, epsilons, eta, field, headers, picked, poll, pressPreset, remember, showBar, uploadModel, wireForm } from './common';
+import { $, call, epsilons, eta, field, formDefaults, headers, picked, poll, pressPreset, remember, showBar, uploadModel, wireForm } from './common';
 import type { JobView } from './common';
+import type { RetrainFormDefaults } from '../form-defaults';
 
 interface RetrainPreset { epochs: string; maxBatches: string; batchSize: string; seed: string; attacks: string[]; epsilons: string; steps: string; limit: string }
 
-const RETRAIN_PRESETS: Record<string, RetrainPreset> = {
-  quick: { epochs: '1', maxBatches: '16', batchSize: '16', seed: '0', attacks: ['fgsm', 'pgd'], epsilons: '0.1, 0.3', steps: '5', limit: '16' },
-  standard: { epochs: '1', maxBatches: '', batchSize: '32', seed: '0', attacks: ['fgsm', 'pgd', 'apgd'], epsilons: '0.1, 0.2, 0.3', steps: '', limit: '100' },
-};
+/**
+ * The presets, from the defaults of a retraining request (the form's data-defaults, rendered by
+ * src/ui/retrain-pages.ts). Empty means the engine's default; a literal is a deliberate departure, said why.
+ */
+function retrainPresets(d: RetrainFormDefaults): Record<string, RetrainPreset> {
+  const base = { epochs: String(d.epochs), maxBatches: '', batchSize: String(d.batchSize), seed: String(d.seed), attacks: d.attacks, epsilons: d.epsilons.join(', '), steps: '', limit: String(d.limit) };
+  return {
+    quick: {
+      ...base,
+      maxBatches: '16', // 16 mini-batches, not a full epoch: a first loss curve, quickly
+      batchSize: '16', // half the default mini-batch: each of those 16 takes half the time
+      steps: '5', // a rough closing PGD: speed over strength
+      limit: '16', // one micro-batch of samples per closing audit
+    },
+    standard: {
+      ...base,
+      attacks: [...d.attacks, 'apgd'], // APGD added: step-size free and stronger than PGD, so a repair that only beats PGD shows
+      epsilons: '0.1, 0.2, 0.3', // a point between the default budgets for a before/after curve
+    },
+  };
+}
 const RECENT_RETRAIN = 'qaudit.recent-retrain';
 
 function applyRetrainPreset(form: HTMLFormElement, name: string): void {
-  const p = RETRAIN_PRESETS[name]!;
+  const p = retrainPresets(formDefaults<RetrainFormDefaults>(form))[name]!;
   for (const k of ['epochs', 'maxBatches', 'batchSize', 'seed', 'epsilons', 'steps', 'limit'] as const) field(form, k).value = p[k];
   for (const box of form.querySelectorAll<HTMLInputElement>('input[name=attacks]')) box.checked = p.attacks.includes(box.value);
   pressPreset(form, name);
@@ -77,7 +95,7 @@ function svgEl(tag: string, attrs: Record<string, string | number>, text?: strin
 }
 const fmt4 = (x: number) => String(Number(x.toPrecision(4)));
 
-/** Redraws the loss chart from the job's points: the scales and parts of the report page's chart (report/loss.ts). */
+/** Redraws the loss chart from the job's points: the scales and parts of the report page's chart (report/loss-scales.ts). */
 function drawLoss(points: LossPoint[]): void {
   const svg = $('loss-chart');
   const c = LOSS_CHART;
