@@ -11,7 +11,10 @@ import { keys, newId } from '../../src/storage/keys';
 import type { Store } from '../../src/storage/store';
 import type { ModelBytes } from '../../src/jobs/inputs';
 import { newJobRecord, writeRecord } from '../../src/jobs/record';
-import { putModel } from '../../src/jobs/runner.node';
+import { putModel, runAuditLocally } from '../../src/jobs/runner.node';
+import { initEngine } from '../../src/engine/backend';
+import { generateSigningKey, type SigningKey } from '../../src/attest';
+import { loadWasm } from '../wasm';
 import type { AuditRequest } from '../../src/jobs/types';
 import { buildLayersModel } from '../helpers/models';
 
@@ -51,4 +54,14 @@ export async function seedJob(store: Store, model: ModelBytes, data: Dataset, se
   const id = newId();
   await writeRecord(store, newJobRecord(id, 'audit', request as unknown as Record<string, unknown>));
   return id;
+}
+
+/** The Workflow tests' shared start: the engine, the tiny model and its data, a key, and the Node runner's report bytes. */
+export async function workflowFixture(): Promise<{ model: ModelBytes; data: Dataset; key: SigningKey; expected: Uint8Array }> {
+  await initEngine(await loadWasm());
+  const model = tinyModel();
+  const data = teacherData(model);
+  const key = await generateSigningKey();
+  const { reportBytes } = await runAuditLocally({ modelJson: model.modelJson, shards: model.shards, data, settings: SETTINGS, signingKey: key, threads: 0 });
+  return { model, data, key, expected: reportBytes };
 }

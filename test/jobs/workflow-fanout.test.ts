@@ -2,8 +2,7 @@
 // records the parts: each part runs every of-th chunk, the parent waits with durable sleeps, and the report bytes
 // equal the Node runner's (a sequential run); a failing part fails the job, a cancel stops every part.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../../src/engine/backend';
-import { generateSigningKey } from '../../src/attest';
+
 import type { SigningKey } from '../../src/attest';
 import { keys } from '../../src/storage/keys';
 import { MemoryStore } from '../../src/storage/memory';
@@ -11,12 +10,10 @@ import { requestCancel } from '../../src/jobs/lifecycle';
 import type { JobDeps } from '../../src/jobs/lifecycle';
 import type { ModelBytes } from '../../src/jobs/inputs';
 import { readRecord } from '../../src/jobs/record';
-import { runAuditLocally } from '../../src/jobs/runner.node';
 import { runAuditWorkflow } from '../../src/jobs/workflow-run';
 import { MIN_CHUNKS_PER_PART, partsOf, runAuditPart, workflowFanout } from '../../src/jobs/workflow-fanout';
 import type { Dataset } from '../../src/engine/data/types';
-import { loadWasm } from '../wasm';
-import { SETTINGS, seedJob, teacherData, tinyModel } from './_fixture';
+import { seedJob, workflowFixture } from './_fixture';
 import { FakeStep } from './_fakestep';
 
 /** A parent with `maxParts`, whose spawned parts run (each on its own fake step) when the parent first sleeps. */
@@ -44,11 +41,7 @@ describe('a fanned-out Workflow audit', () => {
   let key: SigningKey;
   let expected: Uint8Array;
   beforeAll(async () => {
-    await initEngine(await loadWasm());
-    model = tinyModel();
-    data = teacherData(model);
-    key = await generateSigningKey();
-    expected = (await runAuditLocally({ modelJson: model.modelJson, shards: model.shards, data, settings: SETTINGS, signingKey: key, threads: 0 })).reportBytes;
+    ({ model, data, key, expected } = await workflowFixture());
   }, 60_000);
 
   it('runs every chunk once over the parts and signs the same report bytes as a sequential run', { timeout: 60_000 }, async () => {

@@ -1,8 +1,7 @@
 // The Workflow's step sequence, driven by a fake `step` with Workflows' semantics: a finished step's result is
 // replayed from the log by name, a throwing step is retried up to its limit, an evicted run stops dead.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../../src/engine/backend';
-import { generateSigningKey } from '../../src/attest';
+
 import type { SigningKey } from '../../src/attest';
 import { keys } from '../../src/storage/keys';
 import { MemoryStore } from '../../src/storage/memory';
@@ -10,11 +9,9 @@ import { StorageError } from '../../src/storage/store';
 import { requestCancel } from '../../src/jobs/lifecycle';
 import type { ModelBytes } from '../../src/jobs/inputs';
 import { readRecord } from '../../src/jobs/record';
-import { runAuditLocally } from '../../src/jobs/runner.node';
 import { STEP_CONFIG, runAuditWorkflow } from '../../src/jobs/workflow-run';
 import type { Dataset } from '../../src/engine/data/types';
-import { loadWasm } from '../wasm';
-import { SETTINGS, seedJob, teacherData, tinyModel } from './_fixture';
+import { SETTINGS, seedJob, workflowFixture } from './_fixture';
 import { Evicted, FakeStep } from './_fakestep';
 
 describe('runAuditWorkflow', () => {
@@ -23,11 +20,7 @@ describe('runAuditWorkflow', () => {
   let key: SigningKey;
   let expected: Uint8Array;
   beforeAll(async () => {
-    await initEngine(await loadWasm());
-    model = tinyModel();
-    data = teacherData(model);
-    key = await generateSigningKey();
-    expected = (await runAuditLocally({ modelJson: model.modelJson, shards: model.shards, data, settings: SETTINGS, signingKey: key, threads: 0 })).reportBytes;
+    ({ model, data, key, expected } = await workflowFixture());
   }, 60_000);
 
   it('survives an eviction mid-audit: the replay skips logged steps and the report bytes match the Node runner', { timeout: 60_000 }, async () => {

@@ -1,4 +1,4 @@
-// Helpers of the Workflow retry tests: start a tiny audit through the Worker, find its introspected instance.
+// Helpers of the workerd job tests: start a tiny audit through the Worker, find its introspected instance, wait for a job.
 import { SELF } from 'cloudflare:test';
 import { expect } from 'vitest';
 import { datasetToNpz } from '../../src/engine/data/dataset';
@@ -34,3 +34,12 @@ export async function instanceOf(wf: { get(): { waitForStatus(s: string): Promis
 
 export const record = async (id: string) => (await (await call(`/v1/audits/${id}`)).json()) as { status: string; error?: { code: string } };
 
+/** Polls a job until it has finished (the Workflow runs in the same workerd process). */
+export async function finished(path: string): Promise<Record<string, any>> {
+  for (let i = 0; i < 2400; i++) {
+    const job = await (await call(path)).json() as Record<string, any>;
+    if (['succeeded', 'failed', 'canceled'].includes(job.status)) return job;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`expected ${path} to finish, got no end`);
+}

@@ -10,6 +10,7 @@ import { loadLayersModel } from '../../src/engine/model';
 import { Rng } from '../../src/engine/rng';
 import { buildLayersModel } from '../helpers/models';
 import { WORKER_API_KEY } from './_env';
+import { finished } from './_audit';
 
 const BASE = 'https://qaudit.test';
 const AUTH = { authorization: `Bearer ${WORKER_API_KEY}` };
@@ -32,11 +33,7 @@ describe('an audit fanned out over Workflow instances (workerd)', () => {
       const res = await call('/v1/audits', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(res.status).toBe(202);
       const { id } = (await res.json()) as { id: string };
-      let job: Record<string, any> = {};
-      for (let i = 0; i < 1500 && !['succeeded', 'failed', 'canceled'].includes(job.status); i++) {
-        await new Promise((res) => setTimeout(res, 100));
-        job = (await (await call(`/v1/audits/${id}`)).json()) as Record<string, any>;
-      }
+      const job = await finished(`/v1/audits/${id}`);
       expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
       // The job's instance and its four parts.
       expect(wf.get()).toHaveLength(5);

@@ -9,22 +9,13 @@ import { IMAGE_FIXTURES } from '../engine/data/image-fixtures';
 import { Rng } from '../../src/engine/rng';
 import { buildLayersModel } from '../helpers/models';
 import { WORKER_API_KEY } from './_env';
+import { finished } from './_audit';
 
 const BASE = 'https://qaudit.test';
 const AUTH = { authorization: `Bearer ${WORKER_API_KEY}` };
 
 const call = (path: string, init: RequestInit = {}) => SELF.fetch(`${BASE}${path}`, { ...init, headers: { ...AUTH, ...(init.headers as Record<string, string>) } });
 const post = (path: string, body: unknown) => call(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-
-/** Polls a job until it has finished (the Workflow runs in the same workerd process). */
-async function finished(path: string): Promise<Record<string, any>> {
-  for (let i = 0; i < 600; i++) {
-    const job = await (await call(path)).json() as Record<string, any>;
-    if (['succeeded', 'failed', 'canceled'].includes(job.status)) return job;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`expected ${path} to finish, got no end`);
-}
 
 async function uploads(): Promise<{ model: string; data: string }> {
   const m = buildLayersModel([{ type: 'flatten' }, { type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 3 }], { inputShape: [4, 4, 1], seed: 3 });

@@ -6,6 +6,7 @@ import { SELF } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { WORKER_API_KEY } from './_env';
+import { finished } from './_audit';
 
 const BASE = 'https://qaudit.test';
 const AUTH = { authorization: `Bearer ${WORKER_API_KEY}` };
@@ -30,11 +31,7 @@ describe('a published MobileNetV2 on the Workflow', () => {
     const res = await call('/v1/audits', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(202);
     const { id } = await res.json() as { id: string };
-    let job: Record<string, any> = {};
-    for (let i = 0; i < 2400 && !['succeeded', 'failed', 'canceled'].includes(job.status); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      job = await (await call(`/v1/audits/${id}`)).json() as Record<string, any>;
-    }
+    const job = await finished(`/v1/audits/${id}`);
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
     // Measured in the isolate that ran the chunks: the wasm heap holds at least the model and its 8-bit twin.
     const { memory, lastChunk } = job.progress as { memory: { peakBytes: number; plannedBytes: number; budgetBytes: number }; lastChunk: { memoryBytes: number } };

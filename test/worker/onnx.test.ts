@@ -3,6 +3,7 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import { WORKER_API_KEY } from './_env';
+import { finished } from './_audit';
 
 const BASE = 'https://qaudit.test';
 const AUTH = { authorization: `Bearer ${WORKER_API_KEY}` };
@@ -40,11 +41,7 @@ describe('ONNX on Workers', () => {
     const res = await call('/v1/audits', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(202);
     const { id } = await res.json() as { id: string };
-    let job: Record<string, any> = {};
-    for (let i = 0; i < 1200 && !['succeeded', 'failed', 'canceled'].includes(job.status); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      job = await (await call(`/v1/audits/${id}`)).json() as Record<string, any>;
-    }
+    const job = await finished(`/v1/audits/${id}`);
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
     const report = await (await call(`/v1/audits/${id}/report`)).json() as { variants: { name: string }[]; clean: { variant: string; accuracy: number }[] };
     expect(report.variants.map((v) => v.name)).toEqual(['original', 'w4']);
