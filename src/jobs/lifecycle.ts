@@ -1,10 +1,11 @@
 // The lifecycle every job shares, audits and retraining jobs alike: what a job's steps depend on, and the state
 // changes of its record (running, progress, failed, canceled) and of its cancel marker.
 import type { SigningKey } from '../attest';
+import { EngineError } from '../engine/errors';
 import { keys } from '../storage/keys';
 import type { Store } from '../storage/store';
 import type { BuiltinLoader } from './inputs';
-import { toJsonBytes, updateRecord } from './record';
+import { readRecord, toJsonBytes, updateRecord } from './record';
 import type { JobProgress } from './types';
 
 export interface JobDeps {
@@ -15,6 +16,9 @@ export interface JobDeps {
   builtin?: BuiltinLoader;
   /** Bytes one chunk may use (micro-batches are sized from it); default DEFAULT_MEMORY_BUDGET, a Workers isolate. */
   memoryBudget?: number;
+  /** MAX_JOB_SECONDS for the Workflow steps, which check it against the record's startedAt (the Node driver passes
+   *  its deadline to the runner instead). */
+  maxJobSeconds?: number;
 }
 
 const JSON_TYPE = { contentType: 'application/json' };
@@ -98,4 +102,14 @@ export async function requestCancel(store: Store, jobId: string): Promise<void> 
 
 export async function cancelRequested(store: Store, jobId: string): Promise<boolean> {
   return (await store.head(keys.jobChunk(jobId, CANCEL_STEP))) !== null;
+}
+
+/** The failure of a job past its wall-clock limit, the same on both drivers. */
+export const timeLimitError = (seconds: number) =>
+  new EngineError('time_limit', `expected the job to finish within ${seconds} s (MAX_JOB_SECONDS), got longer`);
+
+/** Throws timeLimitError once `seconds` have passed since the job's first start (its record's startedAt). */
+export async function checkTimeLimit(store: Store, jobId: string, seconds: number, now = () => new Date()): Promise<void> {
+  const startedAt = (await readRecord(store, jobId))?.startedAt;
+  if (startedAt && now().getTime() > Date.parse(startedAt) + seconds * 1000) throw timeLimitError(seconds);
 }

@@ -106,7 +106,7 @@ export class NodeJobDriver implements JobDriver {
   }
 
   /** Unfinished jobs held for the tenant and for the client address (queued here or running). */
-  pending(owner: JobOwner): { tenant: number; client: number } {
+  async pending(owner: JobOwner): Promise<{ tenant: number; client: number }> {
     let tenant = 0, client = 0;
     for (const o of this.scheduled.values()) {
       if (o.tenant === owner.tenant) tenant++;

@@ -2,11 +2,10 @@
 // executor allows, skipping stored ones), report. Runtime-neutral; the Node driver and runAuditLocally use it.
 import type { Chunk } from '../engine/audit';
 import { chunkStep, finishedChunks, prepare, reportStep } from './audit';
-import { cancelRequested, chunkMeasures, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
+import { cancelRequested, chunkMeasures, failJob, markCanceled, markRunning, timeLimitError, writeProgress } from './lifecycle';
 import type { AuditPlan } from './audit';
 import type { JobDeps } from './lifecycle';
 import type { ChunkExecutor } from './executor';
-import { EngineError } from '../engine/errors';
 import { errorInfo, isFinished, readRecord, withRetry } from './record';
 import type { RetryOptions } from './record';
 import type { JobProgress, JobRecord } from './types';
@@ -55,7 +54,7 @@ export async function settleJob(
   const isCanceled = async () => {
     if (opts.stopping?.()) throw new Shutdown();
     const d = opts.deadline;
-    if (d && (d.now ?? Date.now)() > d.at) throw new EngineError('time_limit', `expected the job to finish within ${d.seconds} s (MAX_JOB_SECONDS), got longer`);
+    if (d && (d.now ?? Date.now)() > d.at) throw timeLimitError(d.seconds);
     return opts.canceled?.() === true || (await retry(() => cancelRequested(deps.store, jobId)));
   };
   try {

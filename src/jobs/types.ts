@@ -64,8 +64,9 @@ export interface AuditRequest {
 export interface JobDriver {
   /** Starts (or resumes) the job; returns once it is scheduled, not when it finishes. */
   start(id: string, kind: JobKind, owner?: JobOwner): Promise<void>;
-  /** Unfinished jobs this driver holds for a tenant and for a client (absent: the driver cannot tell, no cap). */
-  pending?(owner: JobOwner): { tenant: number; client: number };
+  /** Unfinished jobs held for a tenant and for a client (absent: the driver cannot tell, no cap). Async: the
+   *  Workflow driver counts its queue slots in the store (src/jobs/slots.ts), the Node driver its own queue. */
+  pending?(owner: JobOwner): Promise<{ tenant: number; client: number }>;
   /** Asks a running job to stop; the record becomes `canceled` when it has. */
   cancel(id: string): Promise<void>;
 }

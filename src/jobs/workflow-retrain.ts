@@ -44,6 +44,7 @@ async function trainTo(jobId: string, i: number, total: number, d: JobDeps): Pro
 
 /** Runs the job; every step is idempotent and the Workflow replays finished ones from its log. */
 export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () => Promise<JobDeps>, now = () => new Date()): Promise<'done' | 'stopped' | 'failed'> {
+  const guard = { now };
   try {
     const prep = await step.do('prepare', STEP_CONFIG, async () => {
       const d = await deps();
@@ -54,11 +55,11 @@ export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () =
         expect(total <= MAX_WORKFLOW_TRAIN_STEPS, 'limit_exceeded',
           `expected at most ${MAX_WORKFLOW_TRAIN_STEPS} training steps per job on Workers, got ${total}: raise settings.batchesPerStep or lower epochs`);
         return { from: latest.step, total };
-      });
+      }, guard);
     });
     if (!prep) return 'stopped';
     for (let i = prep.from + 1; i <= prep.total; i++) {
-      const ok = await step.do(`train ${i}`, STEP_CONFIG, async () => guarded(jobId, await deps(), async () => trainTo(jobId, i, prep.total, await deps())));
+      const ok = await step.do(`train ${i}`, STEP_CONFIG, async () => guarded(jobId, await deps(), async () => trainTo(jobId, i, prep.total, await deps()), guard));
       if (!ok) return 'stopped';
     }
     const fin = await step.do('finish', STEP_CONFIG, async () => {
@@ -69,27 +70,27 @@ export async function runRetrainWorkflow(jobId: string, step: StepDo, deps: () =
         const { audits } = await finishRetrain(jobId, d, parseRetrainRequest((await readRecord(d.store, jobId))!.request), now);
         const totals = await Promise.all([audits.before, audits.after].map(async (id) => (await readRecord(d.store, id))!.progress.total));
         return { audits, totals };
-      });
+      }, guard);
     });
     if (!fin) return 'stopped';
     for (const [k, which] of (['before', 'after'] as const).entries()) {
       const id = fin.audits[which];
       const child = { which, offset: k === 0 ? 0 : fin.totals[0]!, total: fin.totals[0]! + fin.totals[1]! };
       const mirror = async (p: JobProgress) => { await mirrorChildProgress((await deps()).store, jobId, child, p); };
-      await runAuditWorkflow(id, step, deps, { now, prefix: `${which}: `, onProgress: mirror, maxChunks: MAX_WORKFLOW_AUDIT_CHUNKS });
+      await runAuditWorkflow(id, step, deps, { now, prefix: `${which}: `, onProgress: mirror, maxChunks: MAX_WORKFLOW_AUDIT_CHUNKS, limitOf: jobId });
       const ok = await step.do(`${which}: check`, STEP_CONFIG, async () => {
         const d = await deps();
         return guarded(jobId, d, async () => {
           const child = await readRecord(d.store, id);
           expect(child?.status === 'succeeded', 'engine_failure', `expected the ${which} audit ${id} to succeed, got ${child?.status ?? 'none'}: ${child?.error?.message ?? 'no reason'}`);
           return true;
-        });
+        }, guard);
       });
       if (!ok) return 'stopped';
     }
     const reported = await step.do('report', STEP_CONFIG, async () => {
       const d = await deps();
-      return guarded(jobId, d, async () => (await retrainReportStep(jobId, d, now), true));
+      return guarded(jobId, d, async () => (await retrainReportStep(jobId, d, now), true), guard);
     });
     return reported ? 'done' : 'stopped';
   } catch (e) {

@@ -3,7 +3,7 @@
 import { expect } from '../engine/errors';
 import { chunkStep, prepare, reportStep } from './audit';
 import type { Chunk } from '../engine/audit';
-import { cancelRequested, chunkMeasures, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
+import { cancelRequested, checkTimeLimit, chunkMeasures, failJob, markCanceled, markRunning, writeProgress } from './lifecycle';
 import type { AuditPlan } from './audit';
 import type { JobDeps } from './lifecycle';
 import { measureChunk } from './executor';
@@ -69,16 +69,24 @@ const contextFor = (plan: AuditPlan, deps: JobDeps): Promise<OpenContext> => con
   return openContext(inputs, plan.settings);
 });
 
+export interface GuardOptions {
+  now?: () => Date;
+  /** The job whose first start the time limit counts from (default the step's own; a retraining job's for its audits). */
+  limitOf?: string;
+}
+
 /**
- * Runs `f` unless the job was canceled; null means "stop the workflow" (canceled, or failed: a non-transient
- * failure marks the job failed here, so the Workflow does not retry it). Transient failures are rethrown.
+ * Runs `f` unless the job was canceled or ran past deps.maxJobSeconds; null means "stop the workflow" (canceled, or
+ * failed: a non-transient failure, time_limit included, marks the job failed here, so the Workflow does not retry
+ * it). Transient failures are rethrown.
  */
-export async function guarded<T>(jobId: string, deps: JobDeps, f: () => Promise<T>): Promise<T | null> {
+export async function guarded<T>(jobId: string, deps: JobDeps, f: () => Promise<T>, o: GuardOptions = {}): Promise<T | null> {
   try {
     if (await cancelRequested(deps.store, jobId)) {
       await markCanceled(deps.store, jobId);
       return null;
     }
+    if (deps.maxJobSeconds) await checkTimeLimit(deps.store, o.limitOf ?? jobId, deps.maxJobSeconds, o.now);
     return await f();
   } catch (e) {
     if (isTransient(e)) throw e;
@@ -97,6 +105,8 @@ export interface AuditWorkflowOptions {
   maxChunks?: number;
   /** Runs the chunks in parts, each a Workflow instance of its own (workflow-fanout.ts); unset: one after another here. */
   fanout?: Fanout;
+  /** The job whose first start MAX_JOB_SECONDS counts from: a retraining job passes its own id to its audits. */
+  limitOf?: string;
 }
 
 /** How a planned audit's chunks may be spread over other Workflow instances (implemented by workflow-fanout.ts). */
@@ -113,9 +123,10 @@ export interface Fanout {
  */
 export async function runChunks(
   jobId: string, plan: AuditPlan, chunks: Chunk[], step: StepDo, deps: () => Promise<JobDeps>,
-  o: Pick<AuditWorkflowOptions, 'prefix' | 'onProgress'> & { part?: boolean } = {},
+  o: Pick<AuditWorkflowOptions, 'prefix' | 'onProgress' | 'now' | 'limitOf'> & { part?: boolean } = {},
 ): Promise<boolean> {
   const total = plan.chunks.length;
+  const guard = { now: o.now, limitOf: o.limitOf };
   for (const [i, chunk] of chunks.entries()) {
     const out = await step.do(`${o.prefix ?? ''}chunk ${chunk.id}`, STEP_CONFIG, async () => {
       const d = await deps();
@@ -134,7 +145,7 @@ export async function runChunks(
         await writeProgress(d.store, jobId, progress);
         await o.onProgress?.(progress);
         return true;
-      });
+      }, guard);
     });
     if (!out) return false;
   }
@@ -145,6 +156,7 @@ export async function runChunks(
 export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => Promise<JobDeps>, o: AuditWorkflowOptions = {}): Promise<'done' | 'stopped' | 'failed'> {
   const now = o.now ?? (() => new Date());
   const p = o.prefix ?? '';
+  const guard = { now, limitOf: o.limitOf };
   try {
     const plan = await step.do(`${p}prepare`, STEP_CONFIG, async () => {
       const d = await deps();
@@ -157,18 +169,18 @@ export async function runAuditWorkflow(jobId: string, step: StepDo, deps: () => 
           `expected at most ${max} chunks per audit on Workers, got ${plan.chunks.length}: raise settings.chunkSize or lower settings.limit`);
         await markRunning(d.store, plan, new Set(), now);
         return plan;
-      });
+      }, guard);
     });
     if (!plan) return 'stopped';
     const parts = o.fanout?.parts(plan) ?? 1;
-    const ran = parts > 1 ? await o.fanout!.run(jobId, plan, parts, step, deps, p) : await runChunks(jobId, plan, plan.chunks, step, deps, o);
+    const ran = parts > 1 ? await o.fanout!.run(jobId, plan, parts, step, deps, p) : await runChunks(jobId, plan, plan.chunks, step, deps, { ...o, now });
     if (!ran) return 'stopped';
     const reported = await step.do(`${p}report`, STEP_CONFIG, async () => {
       const d = await deps();
       return guarded(jobId, d, async () => {
         await reportStep(plan, d, now);
         return true;
-      });
+      }, guard);
     });
     return reported ? 'done' : 'stopped';
   } catch (e) {

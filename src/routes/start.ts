@@ -113,7 +113,7 @@ export async function startAudit(deps: ResolvedDeps, body: { model: string; data
 /** Writes a new job's record and hands it to the driver; a refusal marks it failed and answers 503. */
 export async function queueJob(deps: ResolvedDeps, record: JobRecord): Promise<JobRecord> {
   const noun = record.kind === 'audit' ? 'the audit' : 'the retraining job';
-  if (record.owner) checkQueue(deps, record.owner);
+  if (record.owner) await checkQueue(deps, record.owner);
   await deps.store.put(keys.jobState(record.id), encodeRecord(record), { contentType: 'application/json', ifNoneMatch: '*' });
   try {
     await deps.driver.start(record.id, record.kind, record.owner);
@@ -126,8 +126,8 @@ export async function queueJob(deps: ResolvedDeps, record: JobRecord): Promise<J
 }
 
 /** 429 when the caller's key (or, without one, its address) or its address already has the most unfinished jobs allowed. */
-function checkQueue(deps: ResolvedDeps, owner: JobOwner): void {
-  const held = deps.driver.pending?.(owner);
+async function checkQueue(deps: ResolvedDeps, owner: JobOwner): Promise<void> {
+  const held = await deps.driver.pending?.(owner);
   if (!held) return;
   const { limits } = deps.config;
   const tenantCap = owner.tenant.startsWith('key:') ? limits.queuedPerKey : limits.queuedPerAddress;

@@ -16,6 +16,8 @@ import { StorageError } from './store';
  *   reports/<reportId>/report.json             the final report, write-once
  *   reports/<reportId>/attestation.json        DSSE envelope over the report, write-once
  *   hooks/deliveries/<sha256>                  one per accepted webhook delivery (replay protection), write-once
+ *   queue/<tenant|client>/<sha256>/<jobId>     one per unfinished job of a tenant or client address (sha256 of its
+ *                                              name), written at start, removed when the job ends (Workers' queue caps)
  */
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -46,6 +48,9 @@ export function newId(): string {
 const sha = (s: string) => check(s, SHA256, 'a sha256 as 64 lowercase hex chars');
 const id = (s: string) => check(s, ID, 'an id of 32 lowercase hex chars');
 
+export type QueueKind = 'tenant' | 'client';
+const queuePrefix = (kind: QueueKind, sha256: string) => `queue/${check(kind, /^(tenant|client)$/, "'tenant' or 'client'")}/${sha(sha256)}/`;
+
 export const keys = {
   modelPrefix: (sha256: string) => `models/${sha(sha256)}/`,
   modelJson: (sha256: string) => `models/${sha(sha256)}/model.json`,
@@ -63,6 +68,9 @@ export const keys = {
   imageDataset: (sha256: string) => `datasets/${sha(sha256)}.zip`,
   datasetInfo: (sha256: string) => `datasets/${sha(sha256)}.json`,
   hookDelivery: (sha256: string) => `hooks/deliveries/${sha(sha256)}`,
+  /** The slots of one tenant (`key:...`, `addr:...`, `hook:...`) or client address, by the sha256 of its name. */
+  queuePrefix: (kind: QueueKind, sha256: string) => queuePrefix(kind, sha256),
+  queueSlot: (kind: QueueKind, sha256: string, jobId: string) => `${queuePrefix(kind, sha256)}${id(jobId)}`,
   builtinDataset: (name: string) => `builtin/datasets/${check(name, SLUG, 'a builtin data set name (lowercase slug)')}.npz`,
   jobPrefix: (jobId: string) => `jobs/${id(jobId)}/`,
   jobState: (jobId: string) => `jobs/${id(jobId)}/state.json`,

@@ -118,12 +118,12 @@ describe('the Node driver', () => {
     };
     const jobs = [await seed('A1', 'key:a'), await seed('A2', 'key:a'), await seed('A3', 'key:a'), await seed('A4', 'key:a'), await seed('H1', 'hook:mlflow'), await seed('B1', 'key:b')];
     for (const j of jobs) await driver.start(j.id, 'audit', { tenant: j.tenant, client: 'addr:127.0.0.1' });
-    expect(driver.pending({ tenant: 'key:a', client: 'addr:none' })).toEqual({ tenant: 4, client: 0 });
+    expect(await driver.pending({ tenant: 'key:a', client: 'addr:none' })).toEqual({ tenant: 4, client: 0 });
     await driver.idle();
     await driver.close();
     // A1 was running before the others were queued; then each tenant in turn.
     expect(order).toEqual(['A1', 'A2', 'H1', 'B1', 'A3', 'A4']);
-    expect(driver.pending({ tenant: 'key:a', client: 'addr:127.0.0.1' })).toEqual({ tenant: 0, client: 0 });
+    expect(await driver.pending({ tenant: 'key:a', client: 'addr:127.0.0.1' })).toEqual({ tenant: 0, client: 0 });
   });
 
   it('fails a job past its wall-clock limit with time_limit, counted from its first start', { timeout: 60_000 }, async () => {

@@ -21,7 +21,7 @@ export class FakeDriver implements JobDriver {
     this.started.push([id, kind]);
     this.owners.push(owner);
   }
-  pending(o: JobOwner): { tenant: number; client: number } {
+  async pending(o: JobOwner): Promise<{ tenant: number; client: number }> {
     return { tenant: this.owners.filter((x) => x?.tenant === o.tenant).length, client: this.owners.filter((x) => x?.client === o.client).length };
   }
   async cancel(id: string): Promise<void> {

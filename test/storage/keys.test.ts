@@ -17,6 +17,11 @@ describe('keys', () => {
     expect(keys.report(ID)).toBe(`reports/${ID}/report.json`);
     expect(keys.attestation(ID)).toBe(`reports/${ID}/attestation.json`);
     expect(keys.jobChunk(ID, 'x').startsWith(keys.jobChunksPrefix(ID))).toBe(true);
+    expect(keys.queueSlot('tenant', SHA, ID)).toBe(`queue/tenant/${SHA}/${ID}`);
+    expect(keys.queueSlot('client', SHA, ID).startsWith(keys.queuePrefix('client', SHA))).toBe(true);
+    expect(checkKey(keys.queueSlot('client', SHA, ID))).toBe(keys.queueSlot('client', SHA, ID));
+    expect(() => keys.queueSlot('other' as 'tenant', SHA, ID)).toThrow(StorageError);
+    expect(() => keys.queueSlot('tenant', 'key:abc', ID)).toThrow(StorageError);
   });
 
   it('every built key passes the store key check', () => {

@@ -6,6 +6,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { portFromEnv } from '../../src/runtime/ports';
 
 export const WORKER_API_KEY = 'worker-test-key-0123456789';
+/** A key of its own for the queue-cap test, whose jobs must not count against WORKER_API_KEY's cap. */
+export const WORKER_CAP_KEY = 'worker-cap-key-0123456789';
 
 export async function workerS3() {
   const port = await portFromEnv(process.env.QAUDIT_TEST_S3_PORT, 'QAUDIT_TEST_S3_PORT');
@@ -22,5 +24,10 @@ export async function workerBindings(): Promise<Record<string, string>> {
   const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
   // CHUNK_MEMORY_MB as a self-hosted workerd may set it: a 224x224 MobileNetV2 (test/worker/mobilenet.test.ts) needs
   // ~390 MB for one sample with a twin; Cloudflare's isolates have 128 MB, the default.
-  return { ...s3, API_KEYS: WORKER_API_KEY, CHUNK_MEMORY_MB: '512', SIGNING_KEY: JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d }) };
+  // Write limits high enough that no test's own traffic meets them (the queue-cap test posts 20+ audits in a row);
+  // the rate limiter is tested on Node with an injected clock.
+  return {
+    ...s3, API_KEYS: `${WORKER_API_KEY},${WORKER_CAP_KEY}`, CHUNK_MEMORY_MB: '512', SIGNING_KEY: JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d }),
+    RATE_LIMIT_WRITES_PER_MINUTE: '100000', RATE_LIMIT_WRITE_BURST: '100000',
+  };
 }

@@ -7,6 +7,8 @@ declare module 'cloudflare:test' {
   interface WorkflowInstanceModifier {
     disableRetryDelays(steps?: StepRef[]): Promise<void>;
     mockStepError(step: StepRef, error: Error, times?: number): Promise<void>;
+    /** A falsy result is ignored by the engine (it checks the stored mock for truthiness): the real step runs. */
+    mockStepResult(step: StepRef, result: unknown): Promise<void>;
   }
   interface WorkflowInstanceIntrospector {
     waitForStatus(status: string): Promise<void>;
@@ -20,4 +22,5 @@ declare module 'cloudflare:test' {
     dispose(): Promise<void>;
   }
   export function introspectWorkflow(workflow: unknown): Promise<WorkflowIntrospector>;
+  export function introspectWorkflowInstance(workflow: unknown, instanceId: string): Promise<WorkflowInstanceIntrospector>;
 }
