@@ -18,9 +18,11 @@ async function main(): Promise<void> {
   console.log(loadTable(r));
   const finished = r.records.filter((x) => x.status === 'succeeded').length;
   const lost = [r.uploads, r.submits, r.polls].reduce((n, x) => n + x.errors + x.timeouts + x.non2xx, 0);
+  // FIFO and one at a time: one run of events per audit, in the order the server admitted them.
+  const fifo = r.runs.length === r.admitted.length && r.runs.every((id, i) => id === r.admitted[i]);
   console.log(`\naudits accepted ${r.submits['2xx']}, stored ${r.records.length}, succeeded ${finished}; models stored ${r.models}; ` +
-    `requests failed or lost ${lost}; audits unfinished when polls ended ${r.runningAtPollEnd}`);
-  process.exit(lost === 0 && finished === r.submits['2xx'] && r.records.length === o.audits ? 0 : 1);
+    `requests failed or lost ${lost}; audits unfinished when polls ended ${r.runningAtPollEnd}; ran in admission order, one at a time: ${fifo}`);
+  process.exit(lost === 0 && fifo && finished === r.submits['2xx'] && r.records.length === o.audits ? 0 : 1);
 }
 
 main().catch((e) => { console.error(e); process.exit(2); });

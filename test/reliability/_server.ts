@@ -11,6 +11,7 @@ import { generateSigningKey, type SigningKey } from '../../src/attest/ed25519';
 import { configFromEnv } from '../../src/config';
 import type { RetryOptions } from '../../src/jobs/record';
 import type { JobEvent } from '../../src/jobs/runner';
+import type { JobDriver } from '../../src/jobs/types';
 import { NodeJobDriver } from '../../src/jobs/runner.node';
 import type { AppDeps } from '../../src/routes/deps';
 import { startNodeEngine } from '../../src/runtime/node';
@@ -64,6 +65,10 @@ export interface RelServer {
   driver: NodeJobDriver;
   signer: SigningKey;
   events: JobEvent[];
+  /** Job ids in the order the app handed them to the driver: the order they entered its queue (admission). */
+  admitted: string[];
+  /** Job ids of the driver's events, in the order it emitted them (a job's events follow its start). */
+  trace: string[];
   close(): Promise<void>;
 }
 
@@ -93,12 +98,23 @@ export async function startRelServer(o: RelServerOptions = {}): Promise<RelServe
   const key = await (signer ??= generateSigningKey());
   await startNodeEngine();
   const events: JobEvent[] = [];
+  const admitted: string[] = [];
+  const trace: string[] = [];
   const driver = new NodeJobDriver({
     store, signingKey: key, threads: o.threads ?? 0, workerPath: o.workerPath, resume: false, retry: o.retry,
-    onEvent: o.recordEvents === false ? undefined : (e) => { events.push(e); },
+    onEvent: (e) => {
+      trace.push(e.jobId);
+      if (o.recordEvents !== false) events.push(e);
+    },
   });
+  // The driver's start() queues a job before its first await, so the order of these calls is the queue's order.
+  const admitting: JobDriver = {
+    start: (id, kind, owner) => { admitted.push(id); return driver.start(id, kind, owner); },
+    pending: (owner) => driver.pending(owner),
+    cancel: (id) => driver.cancel(id),
+  };
   const app = createApp({
-    store, driver, signer: key, config: configFromEnv({ ...HIGH_LIMITS, ...o.env }),
+    store, driver: admitting, signer: key, config: configFromEnv({ ...HIGH_LIMITS, ...o.env }),
     startEngine: startNodeEngine,
     clientAddress: (c) => getConnInfo(c).remote.address,
     ...o.extra,
@@ -107,7 +123,7 @@ export async function startRelServer(o: RelServerOptions = {}): Promise<RelServe
   await new Promise<void>((ok, fail) => server.once('listening', ok).once('error', fail));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url, store, s3, driver, signer: key, events,
+    url, store, s3, driver, signer: key, events, admitted, trace,
     async close() {
       const closed = new Promise<void>((ok) => server.close(() => ok()));
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

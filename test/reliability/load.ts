@@ -30,6 +30,11 @@ export interface LoadResult {
   accepted: string[];
   /** Every audit record in the store after the runner went idle, by createdAt. */
   records: JobRecord[];
+  /** Audit ids in the order the server admitted them to its queue (handed to the job driver). */
+  admitted: string[];
+  /** The driver's events as runs of one job each (consecutive events of a job collapsed), in the order emitted:
+   *  one entry per job when jobs ran one at a time, in the order they ran. */
+  runs: string[];
   /** Distinct models stored under models/. */
   models: number;
   /** Audits still unfinished when the poll stream ended (polls ran while audits ran). */
@@ -50,6 +55,9 @@ async function upload(url: string, path: string, body: Uint8Array, type: string)
   return ((await res.json()) as { id: string }).id;
 }
 
+/** Client timeout of every request, in seconds: generous, so that a loaded machine slows the run instead of failing it. */
+const CLIENT_TIMEOUT_S = 300;
+
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const s = await startRelServer({ recordEvents: false, threads: 1, workerPath: o.workerPath });
   try {
@@ -63,17 +71,17 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     let z = 0;
     let busy = true;
     const uploads = autocannon({
-      url: s.url, connections: o.uploadConnections, amount: o.uploads,
+      url: s.url, connections: o.uploadConnections, amount: o.uploads, timeout: CLIENT_TIMEOUT_S,
       requests: [{ method: 'POST', path: '/v1/models', headers: { 'content-type': 'application/zip' }, setupRequest: (r) => ({ ...r, body: zips[z++ % zips.length] }) }],
     });
     const submits = autocannon({
-      url: s.url, connections: o.auditConnections, amount: o.audits,
+      url: s.url, connections: o.auditConnections, amount: o.audits, timeout: CLIENT_TIMEOUT_S,
       requests: [{ method: 'POST', path: '/v1/audits', headers: { 'content-type': 'application/json' }, body: auditBody }],
     });
     // Ids are collected from the server's own list (GET /v1/audits is what a client would poll with, too).
     let p = 0;
     const polls = autocannon({
-      url: s.url, connections: o.pollConnections, duration: o.seconds,
+      url: s.url, connections: o.pollConnections, duration: o.seconds, timeout: CLIENT_TIMEOUT_S,
       requests: [{
         method: 'GET',
         setupRequest: (r) => {
@@ -101,7 +109,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const models = (await listAll(s.store, 'models/')).filter((k) => k.endsWith('/model.json')).length;
     const runningAtPollEnd = records.filter((r) => !r.finishedAt || r.finishedAt > pollEnd).length;
-    return { uploads: u, submits: sub, polls: pl, accepted, records, models, runningAtPollEnd };
+    const runs = s.trace.filter((id, i) => id !== s.trace[i - 1]);
+    return { uploads: u, submits: sub, polls: pl, accepted, records, admitted: [...s.admitted], runs, models, runningAtPollEnd };
   } finally {
     await s.close();
   }
