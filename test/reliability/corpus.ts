@@ -16,7 +16,7 @@ export interface HostileCase {
   status: number;
   /** Acceptable problem codes (an input can be refused at more than one layer). */
   code: string[];
-  /** Measure memory around this case (bombs). */
+  /** Measure the server's memory through this case (bombs; memory.test.ts, in a server process of its own). */
   memory?: boolean;
 }
 
