@@ -71,11 +71,12 @@ describe('queue caps on Workers (workerd, real Workflow binding, s3rver)', () =>
       expect(overAddress.code).toBe('too_many_jobs');
       expect(overAddress.detail).toMatch(/from this address \(at most 20\)/);
 
-      // One job ended without its release step (an instance terminated): its slots are not counted, and are deleted.
+      // One job ended without its release step (an instance terminated): its slots are not counted, and the count
+      // (of this key and this address, where they lie) deletes them.
       const ended = ids[0]!;
       const owner = (await readRecord(store, ended))!.owner!;
       await updateRecord(store, ended, (r) => ({ ...r, status: 'failed', error: { code: 'internal_error', message: 'ended' } }));
-      await accepted(await audit(WORKER_CAP_KEY, AWAY));
+      await accepted(await audit(WORKER_CAP_KEY, HOME));
       for (const k of await slotKeys(ended, owner)) expect(await store.head(k), k).toBeNull();
     } finally {
       await wf.dispose();
