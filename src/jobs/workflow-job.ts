@@ -29,9 +29,10 @@ export async function createOnce(binding: WorkflowBinding, id: string, params: A
 }
 
 /**
- * JobDriver on Workers: one Workflow instance per job, its id the job id (so a second start is a no-op). Instances
- * run side by side, so there is no queue to keep fair: each job holds a slot of its tenant and of its client address
- * in the store from start to end, and the API refuses a job past the caps (src/routes/start.ts).
+ * JobDriver on Workers: one Workflow instance per job, its id the job id (so a second start is a no-op; an audit's
+ * instance may start parts of its own). Instances run side by side, so there is no queue to keep fair: each job
+ * holds a slot of its tenant and of its client address in the store from start to end, and the API refuses a job
+ * past the caps (src/routes/start.ts).
  */
 export class WorkflowJobDriver implements JobDriver {
   constructor(private readonly binding: WorkflowBinding, private readonly store: Store) {}

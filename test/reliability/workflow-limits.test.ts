@@ -14,6 +14,7 @@ import { putModel } from '../../src/jobs/runner.node';
 import type { RetrainRequest } from '../../src/jobs/types';
 import { runWorkflowJob, WorkflowJobDriver, type AuditParams, type WorkflowBinding } from '../../src/jobs/workflow-job';
 import { runRetrainWorkflow } from '../../src/jobs/workflow-retrain';
+import { runAuditPart, workflowFanout } from '../../src/jobs/workflow-fanout';
 import { runAuditWorkflow, type StepConfig } from '../../src/jobs/workflow-run';
 import { keys, newId } from '../../src/storage/keys';
 import { MemoryStore } from '../../src/storage/memory';
@@ -148,6 +149,29 @@ describe('the wall-clock limit in the Workflow steps (MAX_JOB_SECONDS)', () => {
     expect([...step.calls.keys()].filter((k) => k.startsWith('chunk '))).toHaveLength(3);
     expect(step.calls.has('report')).toBe(false);
     expect(await store.head(keys.report(id))).toBeNull();
+  });
+
+  it('stops the parts of a fanned-out audit too: a chunk step of a part past the limit fails the job, and the parent ends', { timeout: 60_000 }, async () => {
+    const store = new MemoryStore();
+    const deps = async () => ({ store, signingKey: key, maxJobSeconds: 60 });
+    const id = await seedJob(store, model, data);
+    const parent = new FakeStep();
+    const parts: FakeStep[] = [];
+    const fanout = workflowFanout(3, async () => { parts.push(new FakeStep()); });
+    parent.onSleep = async () => {
+      // The parts start 61 s after the job did (their steps read the real clock, so the start is moved back).
+      await updateRecord(store, id, (r) => ({ ...r, startedAt: new Date(Date.now() - 61_000).toISOString() }));
+      for (const [k, step] of parts.entries()) expect(await runAuditPart(id, k, parts.length, step, deps)).toBe('stopped');
+    };
+    expect(await runAuditWorkflow(id, parent, deps, { fanout })).toBe('stopped');
+    expect(parts).toHaveLength(3);
+    const r = (await readRecord(store, id))!;
+    expect(r.status).toBe('failed');
+    expect(r.error).toEqual({ code: 'time_limit', message: LIMIT_MESSAGE });
+    // The first part failed the job at its first chunk; the others saw it finished and stopped; nothing was computed.
+    for (const step of parts) expect([...step.calls.keys()].filter((k) => k.startsWith('chunk '))).toHaveLength(1);
+    expect((await listAll(store, keys.jobChunksPrefix(id))).filter((k) => !k.endsWith('/plan.json'))).toEqual([]);
+    expect(parent.calls.has('report')).toBe(false);
   });
 
   it('counts the closing audits of a retraining job from the retraining job\'s start', { timeout: 60_000 }, async () => {
