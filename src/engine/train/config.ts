@@ -56,6 +56,11 @@ export const RetrainConfigSchema = z.strictObject({
 
 /** The closing audit unless the request says otherwise: white-box FGSM and PGD at the default epsilons. */
 export const DEFAULT_RETRAIN_AUDIT = { attacks: ['fgsm', 'pgd'], limit: 100 } as const;
+/**
+ * The closing audit of a job trained behind a defense: Square as well, so that next to the plain and adaptive (BPDA /
+ * EOT) rows of FGSM and PGD there is an attack that uses no gradient, and the masking flag has a black-box rival.
+ */
+export const DEFENDED_RETRAIN_AUDIT = { attacks: ['fgsm', 'pgd', 'square'], limit: 100 } as const;
 
 export type RetrainConfig = z.output<typeof RetrainConfigSchema>;
 export type RetrainConfigInput = z.input<typeof RetrainConfigSchema>;
