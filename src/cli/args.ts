@@ -2,6 +2,7 @@
 import { EngineError } from '../engine/errors';
 import { parseSettings } from '../engine/audit/settings';
 import type { AuditSettings } from '../engine/audit/settings';
+import type { DefenseSetting } from '../engine/defense/settings';
 import { OUTPUT_OPTIONS } from './outputs';
 import { parseFlags } from './suggest';
 
@@ -93,6 +94,13 @@ export function parseDefense(v: string | undefined): unknown {
     out[k!.trim()] = num(`--defense ${k}`, val);
   }
   return out;
+}
+
+/** The --defense value that names a resolved mapping with all its parameters (parseDefense's inverse). */
+export function formatDefense(d: DefenseSetting): string {
+  if (d === 'none') return 'none';
+  const { mapping, ...params } = d;
+  return `${mapping}:${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(',')}`;
 }
 
 export function settingsFromFlags(f: AuditFlags): AuditSettings {

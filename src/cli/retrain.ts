@@ -16,7 +16,7 @@ import { readRecord } from '../jobs/record';
 import { latestCheckpoint, modelJsonBytes, repairedModel } from '../jobs/retrain';
 import { runRetrainLocally } from '../jobs/retrain-local.node';
 import { DirStore } from '../storage/dir.node';
-import { num, parseFlagged } from './args';
+import { formatDefense, num, parseDefense, parseFlagged } from './args';
 import { readData, readModelFiles } from './files';
 import { parseFlags } from './suggest';
 import type { ModelFiles } from './files';
@@ -39,6 +39,9 @@ export const RETRAIN_HELP = `qaudit retrain --model path/to/model.json --method 
   --lr X              Adam learning rate (default 0.001)
   --seed S            seed of every random draw (default 0)
   --per-channel       one quantization scale per output channel
+  --defense SPEC      train with a nonlinear input mapping g in front of the network, as qaudit audit --defense takes
+                      it: none (default), nonlinear (= staircase), staircase|sine|random[:param=value,...]; the
+                      saved model does not contain g: audit it with the same --defense
   --quiet             no progress output
   Rerunning the same command resumes from the newest checkpoint; other settings or another model are refused.
 
@@ -56,7 +59,7 @@ const OPTIONS = {
   model: { type: 'string' }, method: { type: 'string' }, bits: { type: 'string' }, out: { type: 'string' },
   data: { type: 'string', default: 'mnist' }, epochs: { type: 'string' }, 'max-batches': { type: 'string' },
   'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
-  'per-channel': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
+  'per-channel': { type: 'boolean', default: false }, defense: { type: 'string' }, quiet: { type: 'boolean', default: false },
   server: { type: 'string' }, 'api-key': { type: 'string' }, job: { type: 'string' }, 'eval-data': { type: 'string', default: 'mnist' }, 'audit-limit': { type: 'string' },
   'poll-interval': { type: 'string', default: '2' }, timeout: { type: 'string', default: '86400' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -65,7 +68,7 @@ const OPTIONS = {
 /** Settings field -> the flag a user typed, for error messages. */
 const FLAG_OF: Record<string, string> = {
   method: '--method', bits: '--bits', epochs: '--epochs', maxBatches: '--max-batches', batchSize: '--batch-size',
-  seed: '--seed', perChannel: '--per-channel', optimizer: '--lr',
+  seed: '--seed', perChannel: '--per-channel', optimizer: '--lr', defense: '--defense',
 };
 
 const bad = (msg: string) => new EngineError('invalid_argument', msg);
@@ -85,6 +88,7 @@ export function configFromFlags(f: Flags): RetrainConfig {
     method: f.method, bits: num('--bits', f.bits), epochs: num('--epochs', f.epochs), maxBatches: num('--max-batches', f['max-batches']),
     batchSize: num('--batch-size', f['batch-size']), seed: num('--seed', f.seed), perChannel: f['per-channel'],
     optimizer: lr === undefined ? undefined : { name: 'adam', learningRate: lr },
+    defense: parseDefense(f.defense),
   };
   return parseFlagged(input, resolveRetrainConfig, FLAG_OF);
 }
@@ -139,7 +143,10 @@ function remoteBody(f: Flags, c: RetrainConfig): Record<string, unknown> {
   if (f['batch-size'] !== undefined) settings.batchSize = c.batchSize;
   if (f.lr !== undefined) settings.optimizer = c.optimizer;
   const limit = num('--audit-limit', f['audit-limit']);
-  return { method: c.method, bits: c.bits, epochs: c.epochs, seed: c.seed, settings, ...(limit === undefined ? {} : { audit: { limit } }) };
+  return {
+    method: c.method, bits: c.bits, epochs: c.epochs, seed: c.seed, settings, ...(c.defense === 'none' ? {} : { defense: c.defense }),
+    ...(limit === undefined ? {} : { audit: { limit } }),
+  };
 }
 
 export async function retrainCommand(argv: string[]): Promise<number> {
@@ -202,6 +209,7 @@ async function runLocal(dir: string, files: ModelFiles, data: Dataset | 'mnist',
   const losses = state.metrics.map((m) => m.loss);
   await writeAtomic(join(dir, 'loss.json'), JSON.stringify(losses) + '\n');
   const last = losses.at(-1);
-  console.log(`retrained: method ${c.method}, ${c.bits} bits, ${state.steps} steps (${state.batches} batches), final loss ${last === undefined ? 'n/a' : last.toFixed(4)} -> ${dir}`);
+  const behind = c.defense === 'none' ? '' : `, behind ${formatDefense(c.defense)} (audit it with --defense ${formatDefense(c.defense)})`;
+  console.log(`retrained: method ${c.method}, ${c.bits} bits${behind}, ${state.steps} steps (${state.batches} batches), final loss ${last === undefined ? 'n/a' : last.toFixed(4)} -> ${dir}`);
   return 0;
 }

@@ -7,6 +7,9 @@ import { StorageError, listAll } from '../storage/store';
 import type { JobDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import type { RetrainReport, RetrainRequest } from './types';
+import type { DefenseMapping } from '../engine/defense/settings';
+
+const isDefended = (d: unknown): d is DefenseMapping => typeof d === 'object' && d !== null && 'mapping' in d;
 
 /** in-toto predicate type of retraining reports (docs/storage.md). */
 export const RETRAIN_PREDICATE_TYPE = 'https://qaudit.dev/retrain-report/v1';
@@ -27,22 +30,48 @@ async function auditReport(deps: JobDeps, id: string, which: string): Promise<Re
   return fromJsonBytes<Report>(bytes);
 }
 
-/** Clean and white-box (no defense) accuracies of float, plain k-bit and repaired from the two audit reports. */
-export function compareAudits(before: Report, after: Report, bits: number): Pick<RetrainReport, 'clean' | 'robust'> {
+type Models = { float: number; quantized: number; repaired: number };
+
+/** Per (attack, epsilon[, adaptive]) row of the float model, the same row of the plain k-bit twin and of the repaired model. */
+function compareRows(before: Report, after: Report, bits: number, defense: string) {
   const floatName = before.variants[0]!.name;
   const quantName = before.variants.some((v) => v.name === `w${bits}`) ? `w${bits}` : floatName;
   const repairedName = after.variants[0]!.name;
-  const clean = (r: Report, v: string) => r.clean.find((c) => c.variant === v && c.defense === 'none')?.accuracy ?? NaN;
-  const plain = (r: Report, v: string) => r.rows.filter((x) => x.variant === v && x.defense === 'none' && !x.adaptive);
-  const robust = plain(before, floatName).map((row) => {
-    const same = (x: { attack: string; epsilon: number }) => x.attack === row.attack && x.epsilon === row.epsilon;
+  const clean = (r: Report, v: string) => r.clean.find((c) => c.variant === v && c.defense === defense)?.accuracy ?? NaN;
+  const rows = (r: Report, v: string) => r.rows.filter((x) => x.variant === v && x.defense === defense);
+  const robust = rows(before, floatName).map((row) => {
+    const same = (x: { attack: string; epsilon: number; adaptive: boolean }) => x.attack === row.attack && x.epsilon === row.epsilon && x.adaptive === row.adaptive;
     return {
-      attack: row.attack, epsilon: row.epsilon, float: row.accuracy,
-      quantized: plain(before, quantName).find(same)?.accuracy ?? NaN,
-      repaired: plain(after, repairedName).find(same)?.accuracy ?? NaN,
+      attack: row.attack, epsilon: row.epsilon, adaptive: row.adaptive, float: row.accuracy,
+      quantized: rows(before, quantName).find(same)?.accuracy ?? NaN,
+      repaired: rows(after, repairedName).find(same)?.accuracy ?? NaN,
     };
   });
-  return { clean: { float: clean(before, floatName), quantized: clean(before, quantName), repaired: clean(after, repairedName) }, robust };
+  const worst = (r: Report, v: string, e: number) => r.worstCase.find((w) => w.variant === v && w.defense === defense && w.epsilon === e)?.accuracy ?? NaN;
+  const epsilons = [...new Set(robust.map((x) => x.epsilon))];
+  return {
+    clean: { float: clean(before, floatName), quantized: clean(before, quantName), repaired: clean(after, repairedName) } as Models,
+    robust,
+    worstCase: epsilons.map((epsilon) => ({ epsilon, float: worst(before, floatName, epsilon), quantized: worst(before, quantName, epsilon), repaired: worst(after, repairedName, epsilon) })),
+  };
+}
+
+/** Clean and white-box (no defense) accuracies of float, plain k-bit and repaired from the two audit reports. */
+export function compareAudits(before: Report, after: Report, bits: number): Pick<RetrainReport, 'clean' | 'robust'> {
+  const { clean, robust } = compareRows(before, after, bits, 'none');
+  return { clean, robust: robust.filter((x) => !x.adaptive).map(({ adaptive: _, ...x }) => x) };
+}
+
+/**
+ * The same three models behind the mapping trained in (both audits ran with it): clean accuracy, every row (plain and
+ * adaptive, white and black box), the worst case per epsilon, and the audits' gradient-masking flags.
+ */
+export function compareDefended(before: Report, after: Report, bits: number, setting: DefenseMapping): NonNullable<RetrainReport['defense']> {
+  const { clean, robust, worstCase } = compareRows(before, after, bits, setting.mapping);
+  const masking = [...before.flags.map((f) => ({ ...f, audit: 'before' as const })), ...after.flags.map((f) => ({ ...f, audit: 'after' as const }))]
+    .filter((f) => f.id === 'defense_masks_gradients')
+    .map((f) => ({ audit: f.audit, variant: f.variant ?? '', attack: f.attack ?? '', epsilon: f.epsilon ?? NaN, message: f.message }));
+  return { setting, clean, robust, worstCase, masking };
 }
 
 /** Step `report`: builds, signs and stores the retraining report, then marks the job succeeded. */
@@ -64,6 +93,7 @@ export async function retrainReportStep(jobId: string, deps: JobDeps, now = () =
     loss: detail.loss,
     audits: { before: { id: ids.before, links: auditLinksOf(ids.before) }, after: { id: ids.after, links: auditLinksOf(ids.after) } },
     ...compareAudits(before, after, Number(settings.bits)),
+    ...(isDefended(settings.defense) ? { defense: compareDefended(before, after, Number(settings.bits), settings.defense) } : {}),
   };
   const bytes = toJsonBytes(report);
   const statement = createStatement(

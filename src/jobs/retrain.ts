@@ -185,7 +185,8 @@ export async function finishRetrain(jobId: string, deps: JobDeps, request: Retra
     // The job names its audits (and has its final loss point, which a step retried after its checkpoint write
     // may not have recorded) before they exist, so a restart never takes them for jobs of their own.
     await patchDetail(deps.store, jobId, () => ({ detail: { phase: 'auditing', repairedModel: repaired, audits, loss: lossCurve(latest!.state) } }));
-    const settings = parseSettings({ ...request.audit, bits: [config.bits] });
+    // The model was trained behind the job's defense: both audits put the same g in front (plain, adaptive, black box).
+    const settings = parseSettings({ ...request.audit, bits: [config.bits], defense: config.defense });
     const evalData = await loadDataset(deps.store, request.evalDataset, deps.builtin, 'mnist-test');
     const children: [string, string, number | null][] = [[audits.before, request.model, original.summary.bits], [audits.after, repaired, repairedBits]];
     for (const [id, model, bits] of children) {

@@ -1,6 +1,7 @@
 // The contract between the HTTP layer and the job drivers: a job's record (stored as JSON) and the driver
 // that runs it (a Cloudflare Workflow on Workers, an in-process runner with worker threads on Node).
 import type { StepMetrics } from '../engine/train/state';
+import type { DefenseMapping } from '../engine/defense/settings';
 export type JobKind = 'audit' | 'retrain';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
 
@@ -124,4 +125,16 @@ export interface RetrainReport {
   clean: { float: number; quantized: number; repaired: number };
   /** Robust accuracy per attack and epsilon, same three models (white-box rows without defense). */
   robust: { attack: string; epsilon: number; float: number; quantized: number; repaired: number }[];
+  /**
+   * Only for a job trained behind a nonlinear mapping (settings.defense): the mapping trained in, and the same three
+   * models behind it, as both closing audits measured them: every row (plain and adaptive), the worst case per epsilon
+   * and the audits' defense_masks_gradients flags.
+   */
+  defense?: {
+    setting: DefenseMapping;
+    clean: { float: number; quantized: number; repaired: number };
+    robust: { attack: string; epsilon: number; adaptive: boolean; float: number; quantized: number; repaired: number }[];
+    worstCase: { epsilon: number; float: number; quantized: number; repaired: number }[];
+    masking: { audit: 'before' | 'after'; variant: string; attack: string; epsilon: number; message: string }[];
+  };
 }

@@ -5,6 +5,7 @@ import type { RetrainReport } from '../jobs/types';
 import { pct } from '../engine/format';
 import { renderPage, type SignatureInfo } from './html';
 import { renderLossChart } from './loss';
+import { defenseSection, mappingLabel } from './retrain-defense';
 import { table } from './sections';
 import { renderChart, renderLegend, type Series } from './svg';
 import { html, lines, type Html } from './template';
@@ -29,7 +30,8 @@ function summarySection(r: RetrainReport, jobId: string, n: ReturnType<typeof na
   const last = r.loss.at(-1);
   return html`<dl class="facts">
 <dt>Job</dt><dd><code>${jobId}</code>, report written ${r.createdAt}</dd>
-<dt>Method</dt><dd>${setting(r, 'method')}, ${setting(r, 'bits')}-bit weights, ${setting(r, 'epochs')} epoch(s), seed ${setting(r, 'seed')}</dd>
+<dt>Method</dt><dd>${setting(r, 'method')}, ${setting(r, 'bits')}-bit weights, ${setting(r, 'epochs')} epoch(s), seed ${setting(r, 'seed')}</dd>${r.defense ? html`
+<dt>Defense trained in</dt><dd><code>${mappingLabel(r.defense.setting)}</code></dd>` : ''}
 <dt>Original model</dt><dd><code>${r.models.original}</code></dd>
 <dt>Repaired model</dt><dd><code>${r.models.repaired}</code></dd>
 <dt>Training data</dt><dd>${r.data.train}</dd>
@@ -112,6 +114,7 @@ export function renderRetrainReportHtml(r: RetrainReport, before: Report, after:
     ['summary', 'Summary', () => summarySection(r, jobId, n)],
     ['loss', 'Loss curve', () => lossSection(r)],
     ['curves', 'Robustness before and after', () => curvesSection(r, n)],
+    ...(r.defense ? [['defense', 'Behind the defense', () => defenseSection(r.defense!, n)] as [string, string, () => Html]] : []),
     ['audits', 'Audits', () => auditsSection(r, before, after)],
     ['signature', 'Signature', () => signatureSection(r, opts)],
     ['settings', 'Settings to reproduce', () => settingsSection(r)],

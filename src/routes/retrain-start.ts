@@ -2,8 +2,9 @@
 // the record written, the driver told; and the record as the API shows it.
 import { z } from '@hono/zod-openapi';
 import { AuditSettingsSchema, type AuditSettings } from '../engine/audit/settings';
+import { DefenseSettingSchema } from '../engine/defense/settings';
 import { EngineError } from '../engine/errors';
-import { DEFAULT_RETRAIN_AUDIT, resolveRetrainConfig, RETRAIN_METHODS, type RetrainConfig } from '../engine/train/config';
+import { DEFAULT_RETRAIN_AUDIT, DEFENDED_RETRAIN_AUDIT, resolveRetrainConfig, RETRAIN_METHODS, type RetrainConfig } from '../engine/train/config';
 import { GRADIENT_PASS_COST, jobCost, modelCost, type JobCost } from '../jobs/cost';
 import type { JobOwner, JobRecord, RetrainRequest } from '../jobs/types';
 import { newId } from '../storage/keys';
@@ -24,6 +25,9 @@ export const RetrainBodySchema = z.object({
   epochs: z.int().min(1).max(1000).default(1),
   seed: z.int().min(0).max(2 ** 31 - 1).default(0),
   data: DataRef.default('mnist').openapi({ description: 'Training data: mnist (the built-in training split) or an uploaded .npz' }),
+  defense: DefenseSettingSchema.default('none').openapi({
+    description: 'The nonlinear input mapping g to train in (docs/api.md#retraining), as POST /v1/audits takes `defense`: every method fine-tunes the network behind g, and both closing audits run with it (plain, adaptive and black-box rows)',
+  }),
   settings: z.record(z.string(), z.unknown()).default({}).openapi({ description: 'Further retraining settings (docs/api.md#retraining): maxBatches, batchSize, perChannel, optimizer, schedule, boundary, adversarial' }),
   audit: z.record(z.string(), z.unknown()).default({}).openapi({ description: 'Settings of the closing before/after audit, as POST /v1/audits takes them (bits is the job\'s)' }),
   evalData: DataRef.default('mnist').openapi({ description: 'Data of the closing audit: mnist (the built-in test split) or an uploaded .npz' }),
@@ -31,18 +35,21 @@ export const RetrainBodySchema = z.object({
 export type RetrainBody = z.infer<typeof RetrainBodySchema>;
 
 function retrainConfig(body: RetrainBody): RetrainConfig {
-  const fixed = ['method', 'bits', 'epochs', 'seed'].find((k) => k in body.settings);
+  const fixed = ['method', 'bits', 'epochs', 'seed', 'defense'].find((k) => k in body.settings);
   if (fixed) throw new ProblemError(400, 'invalid_request', `body.settings.${fixed}: expected it at the top level of the body, got it in settings`, `body.settings.${fixed}`);
   try {
-    return resolveRetrainConfig({ ...body.settings, method: body.method, bits: body.bits, epochs: body.epochs, seed: body.seed });
+    return resolveRetrainConfig({ ...body.settings, method: body.method, bits: body.bits, epochs: body.epochs, seed: body.seed, defense: body.defense });
   } catch (e) {
     if (e instanceof EngineError) throw new ProblemError(400, 'invalid_request', e.message.replace('settings', 'body.settings'), `body.${e.pointer ?? 'settings'}`);
     throw e;
   }
 }
 
-function auditSettings(body: RetrainBody, bits: number): AuditSettings {
-  const r = AuditSettingsSchema.safeParse({ ...DEFAULT_RETRAIN_AUDIT, ...body.audit, bits: [bits] });
+/** The closing audits' settings: the job's bits and defense (the model was trained behind it), the body's others. */
+function auditSettings(body: RetrainBody, config: RetrainConfig): AuditSettings {
+  if ('defense' in body.audit) throw new ProblemError(400, 'invalid_request', 'body.audit.defense: expected it at the top level of the body (the mapping trained in), got it in audit', 'body.audit.defense');
+  const defaults = config.defense === 'none' ? DEFAULT_RETRAIN_AUDIT : DEFENDED_RETRAIN_AUDIT;
+  const r = AuditSettingsSchema.safeParse({ ...defaults, ...body.audit, bits: [config.bits], defense: config.defense });
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const field = ['body', 'audit', ...issue.path.map(String)].join('.');
@@ -70,7 +77,7 @@ async function fits(deps: ResolvedDeps, ref: string, summary: Parameters<typeof 
 /** Validates and queues a retraining job; returns its record (status queued) after the driver accepted it. */
 export async function startRetrain(deps: ResolvedDeps, body: RetrainBody, owner?: JobOwner): Promise<JobRecord> {
   const config = retrainConfig(body);
-  const audit = auditSettings(body, config.bits);
+  const audit = auditSettings(body, config);
   const { limits } = deps.config;
   const summary = await storedModelSummary(deps, body.model).catch((e) => {
     throw e instanceof ProblemError && e.status === 404 ? new ProblemError(404, 'not_found', e.message, 'body.model') : e;
@@ -132,7 +139,7 @@ export function presentRetrain(r: JobRecord) {
     ...(r.startedAt ? { startedAt: r.startedAt } : {}),
     ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
     request: {
-      model: req.model, method: String(s.method), bits: Number(s.bits), epochs: Number(s.epochs), seed: Number(s.seed),
+      model: req.model, method: String(s.method), bits: Number(s.bits), epochs: Number(s.epochs), seed: Number(s.seed), defense: s.defense ?? 'none',
       data: dataRef(req.dataset), settings: s, audit: req.audit, evalData: dataRef(req.evalDataset),
     },
     loss: detail.loss,

@@ -1,5 +1,6 @@
 // /v1/retrain-jobs: start (202), status with progress and loss curve, paginated list, cancel.
 import { createRoute, z } from '@hono/zod-openapi';
+import { DefenseSettingSchema } from '../engine/defense/settings';
 import { requestCancel } from '../jobs/lifecycle';
 import { subApp, type ResolvedDeps } from './deps';
 import { listJobs, readJob, readUnfinishedJob } from './jobs';
@@ -23,7 +24,7 @@ export const RetrainJobSchema = z.object({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   request: z.object({
-    model: Sha256, method: z.string(), bits: z.int(), epochs: z.int(), seed: z.int(), data: z.string(),
+    model: Sha256, method: z.string(), bits: z.int(), epochs: z.int(), seed: z.int(), defense: DefenseSettingSchema, data: z.string(),
     settings: z.record(z.string(), z.unknown()), audit: z.record(z.string(), z.unknown()), evalData: z.string(),
   }),
   loss: z.array(LossPointSchema).openapi({ description: 'The loss curve: one point per finished training step' }),

@@ -83,4 +83,24 @@ describe('qaudit retrain', { timeout: 180_000 }, () => {
     expect(bits.stderr).toMatch(/--bits: /);
     expect(existsSync(join(root, 'x'))).toBe(false);
   });
+
+  it('--defense staircase trains behind g, says so, and the model audited behind the same g has plain and adaptive rows', () => {
+    const out = join(root, 'staircase');
+    const r = qaudit(args(out, '--max-batches', '4', '--defense', 'staircase'));
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const spec = 'staircase:levels=4,sharpness=200';
+    expect(r.stdout).toContain(`behind ${spec} (audit it with --defense ${spec})`);
+    expect(JSON.parse(readFileSync(join(out, 'job.json'), 'utf8')).config).toContain('"defense":{"levels":4,"mapping":"staircase","sharpness":200}');
+    const report = join(out, 'report.json');
+    const a = qaudit(['bin/qaudit.mjs', 'audit', '--model', join(out, 'model.json'), '--defense', spec, '--bits', 'none', '--limit', '16',
+      '--attacks', 'fgsm,pgd,square', '--eps', '0.1', '--steps', '3', '--queries', '20', '--out', report, '--quiet']);
+    expect(a.status, a.stderr).toBeLessThan(2);
+    const rows = (JSON.parse(readFileSync(report, 'utf8')) as { rows: { attack: string; defense: string; adaptive: boolean }[] }).rows;
+    const seen = new Set(rows.map((x) => `${x.attack}|${x.defense}|${x.adaptive}`));
+    for (const k of ['pgd|staircase|false', 'pgd|staircase|true', 'fgsm|staircase|true', 'square|staircase|false']) expect(seen).toContain(k);
+    const bad = qaudit(args(join(root, 'y'), '--defense', 'staircase:levels=1'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--defense: /);
+  });
 });

@@ -115,6 +115,37 @@ describe('retraining jobs on the Node driver', () => {
     expect(await html.text()).toContain(`/v1/audits/${before}/report.html`);
   });
 
+  it('trains behind a mapping: the audits run behind it and the signed report carries its plain and adaptive rows', { timeout: 90_000 }, async () => {
+    const defense = { mapping: 'staircase', levels: 4 };
+    const audit = { ...AUDIT, attacks: ['fgsm', 'square'], queries: 10 };
+    const res = await req('/v1/retrain-jobs', { model: ids.model, method: 'qat', bits: 2, data: ids.data, evalData: ids.data, settings: SETTINGS, defense, audit });
+    expect(res.status).toBe(202);
+    const job = (await res.json()) as Record<string, any>;
+    await driver.idle();
+    const done = await json(`/v1/retrain-jobs/${job.id}`);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    const setting = { ...defense, sharpness: 200 };
+    // Bit-identical to an in-process run behind the same mapping.
+    const zip = unzipSync(new Uint8Array(await (await req(`/v1/retrain-jobs/${job.id}/model`)).arrayBuffer()));
+    const config = resolveRetrainConfig({ ...SETTINGS, method: 'qat', bits: 2, defense });
+    expect(Buffer.from(zip['weights.bin']!).equals(Buffer.from(referenceRun(model, data, config).weights))).toBe(true);
+
+    const after = await json(`/v1/audits/${done.audits.after}/report`);
+    const seen = new Set(after.rows.map((r: any) => `${r.attack}|${r.defense}|${r.adaptive}`));
+    for (const k of ['fgsm|staircase|false', 'fgsm|staircase|true', 'square|staircase|false', 'fgsm|none|false']) expect(seen).toContain(k);
+    const report = await json(`/v1/retrain-jobs/${job.id}/report`);
+    expect(report.settings.defense).toEqual(setting);
+    expect(report.defense.setting).toEqual(setting);
+    expect(report.defense.robust.map((r: any) => `${r.attack}|${r.adaptive}`).sort()).toEqual(['fgsm|false', 'fgsm|true', 'square|false']);
+    for (const r of report.defense.robust) for (const k of ['float', 'quantized', 'repaired']) expect(r[k]).toBeGreaterThanOrEqual(0);
+    expect(report.defense.clean.repaired).toBe(after.clean.find((c: any) => c.variant === after.variants[0].name && c.defense === 'staircase').accuracy);
+    expect(report.defense.worstCase.map((w: any) => w.epsilon)).toEqual([0.3]);
+    expect(Array.isArray(report.defense.masking)).toBe(true);
+    const v = await verifyEnvelope(await json(`/v1/retrain-jobs/${job.id}/attestation`), [await exportPublicJwk(signer)]);
+    expect((v as any).statement.predicate.defense.setting).toEqual(setting);
+    expect(await (await req(`/v1/retrain-jobs/${job.id}/report.html`)).text()).toContain('staircase(levels 4, sharpness 200)');
+  });
+
   it('refuses bad requests with a problem naming the field, before queuing anything', async () => {
     const base = { model: ids.model, method: 'qat', bits: 2, data: ids.data, evalData: ids.data };
     const cases: [unknown, number, string][] = [

@@ -43,7 +43,8 @@ describe('kill -9 and resume of a retraining job', () => {
   }, 60_000);
   afterAll(async () => { await s3?.stop(); });
 
-  it('resumes from the newest checkpoint and ends with the weights of an uninterrupted run', { timeout: 120_000 }, async () => {
+  // Behind the random mapping every batch draws its sub-grid from the checkpointed RNG: the resume must draw the same.
+  it.each([['no defense', 'none'], ['the random mapping', { mapping: 'random' }]] as const)('%s: resumes from the newest checkpoint and ends with the weights of an uninterrupted run', { timeout: 120_000 }, async (_, defense) => {
     const store = new S3Store(s3.config);
     const model = tinyModel();
     const data = teacherData(model);
@@ -51,7 +52,7 @@ describe('kill -9 and resume of a retraining job', () => {
     const dsSha = await sha256Hex(npz);
     await store.putIfAbsent(keys.dataset(dsSha), npz);
     // 48 samples in batches of 4, one batch per step: 12 checkpointed steps.
-    const config = resolveRetrainConfig({ method: 'boundary', bits: 2, batchSize: 4, batchesPerStep: 1, boundary: { steps: 2 } });
+    const config = resolveRetrainConfig({ method: 'boundary', bits: 2, batchSize: 4, batchesPerStep: 1, boundary: { steps: 2 }, defense });
     const request: RetrainRequest = {
       model: await putModel(store, model), dataset: { sha256: dsSha }, settings: config as unknown as Record<string, unknown>,
       audit: { attacks: ['fgsm'], epsilons: [0.3], limit: 16, chunkSize: 16, sanity: false, examples: 0 }, evalDataset: { sha256: dsSha },

@@ -2,8 +2,7 @@
 // (sorted, de-duplicated) so that the same request always yields the same plan and the same chunk ids.
 import { z } from 'zod';
 import { EngineError } from '../errors';
-import { MAPPING_DEFAULTS } from '../defense/mappings';
-import type { Mapping } from '../defense/mappings';
+import { DefenseSettingSchema } from '../defense/settings';
 import type { Preprocess } from '../model/ir';
 import { PGD_DEFAULTS } from '../attacks/pgd';
 import type { AttackSpec } from '../attacks/types';
@@ -34,25 +33,7 @@ export const MICRO_BATCH = 16;
 
 export const DEFAULT_EPSILONS = { linf: [0.1, 0.3], l2: [1, 2] } as const;
 
-const Staircase = z.object({
-  mapping: z.literal('staircase'),
-  /** Steps of the smoothed quantizer over [0, 1]. */
-  levels: z.int().min(2).max(256).default(MAPPING_DEFAULTS.staircase.levels),
-  /** Sigmoid slope inside a step; large = close to a hard staircase. */
-  sharpness: z.number().positive().max(1000).default(MAPPING_DEFAULTS.staircase.sharpness),
-}).strict();
-const Sine = z.object({
-  mapping: z.literal('sine'),
-  freq: z.number().positive().max(100).default(MAPPING_DEFAULTS.sine.freq),
-  amp: z.number().positive().max(1).default(MAPPING_DEFAULTS.sine.amp),
-}).strict();
-const Random = z.object({
-  mapping: z.literal('random'),
-  /** Levels of the random sub-grid drawn per query. */
-  levels: z.int().min(2).max(256).default(MAPPING_DEFAULTS.random.levels),
-}).strict();
-export const DefenseSchema = z.discriminatedUnion('mapping', [Staircase, Sine, Random]);
-export type DefenseMapping = z.output<typeof DefenseSchema>;
+export { DefenseSchema, toMapping, type DefenseMapping } from '../defense/settings';
 
 const unique = <T>(xs: readonly T[]) => [...new Set(xs)];
 
@@ -98,7 +79,7 @@ export const AuditSettingsSchema = z
     queries: z.int().min(1).max(10000).optional(),
     /** Temperature T of the cross-entropy attacks (CE(z / T)); T > 1 rescues gradients of saturated low-bit models. */
     temperature: z.number().positive().max(1000).default(PGD_DEFAULTS.temperature),
-    defense: z.union([z.literal('none'), DefenseSchema]).default('none'),
+    defense: DefenseSettingSchema.default('none'),
     /** EOT draws per gradient for the adaptive attack on a random mapping (at least 10, METHOD.md). */
     eot: z.int().min(10).max(100).default(10),
     /** Samples evaluated (the first `limit` of the data set). See docs/report.md for the default. */
@@ -149,15 +130,6 @@ export function parseSettings(input: unknown): AuditSettings {
 /** The defense's name as it appears in rows: 'none' or the mapping's name. */
 export function defenseName(s: AuditSettings): string {
   return s.defense === 'none' ? 'none' : s.defense.mapping;
-}
-
-/** The defense engine's form of the mapping (`kind` instead of `mapping`). */
-export function toMapping(d: DefenseMapping): Mapping {
-  switch (d.mapping) {
-    case 'staircase': return { kind: 'staircase', levels: d.levels, sharpness: d.sharpness };
-    case 'sine': return { kind: 'sine', freq: d.freq, amp: d.amp };
-    case 'random': return { kind: 'random', levels: d.levels };
-  }
 }
 
 /** The attack as the audit's settings configure it (steps, step size, restarts, queries, temperature). */

@@ -5,6 +5,7 @@ import type { Classifier, Draw } from '../types';
 import { applyMapping, type Mapping } from './mappings';
 
 export { MAPPING_DEFAULTS, applyMapping, random, sine, staircase, type Mapping } from './mappings';
+export { DefenseSchema, DefenseSettingSchema, toMapping, type DefenseMapping, type DefenseSetting } from './settings';
 
 export interface DefendOptions {
   /**
@@ -16,20 +17,22 @@ export interface DefendOptions {
   adaptive: boolean;
 }
 
+/** g as an attack sees it: as written (plain), or with its backward pass replaced by the identity (BPDA). */
+export function mapInput(mapping: Mapping, x: tf.Tensor4D, draw: Draw | undefined, opts: DefendOptions): tf.Tensor4D {
+  if (!opts.adaptive) return applyMapping(mapping, x, draw);
+  const bpda = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: applyMapping(mapping, args[0] as tf.Tensor4D, draw),
+    gradFunc: (dy: tf.Tensor) => dy,
+  }));
+  return bpda(x) as tf.Tensor4D;
+}
+
 /** The defended classifier x -> model(g(x)); randomized when g is `random` (attack it with EOT). */
 export function defend(model: Classifier, mapping: Mapping, opts: DefendOptions): Classifier {
-  const g = (x: tf.Tensor4D, draw?: Draw): tf.Tensor4D => {
-    if (!opts.adaptive) return applyMapping(mapping, x, draw);
-    const bpda = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-      value: applyMapping(mapping, args[0] as tf.Tensor4D, draw),
-      gradFunc: (dy: tf.Tensor) => dy,
-    }));
-    return bpda(x) as tf.Tensor4D;
-  };
   return {
     inputShape: model.inputShape,
     numClasses: model.numClasses,
     randomized: mapping.kind === 'random' || model.randomized === true,
-    logits: (x: tf.Tensor4D, draw?: Draw) => tf.tidy(() => model.logits(g(x, draw), draw)),
+    logits: (x: tf.Tensor4D, draw?: Draw) => tf.tidy(() => model.logits(mapInput(mapping, x, draw, opts), draw)),
   };
 }

@@ -1,5 +1,6 @@
 // Retraining settings (METHOD.md, boundary-based retraining and its baselines): one zod schema, documented defaults.
 import { z } from 'zod';
+import { DefenseSettingSchema } from '../defense/settings';
 import { EngineError } from '../errors';
 
 export const RETRAIN_METHODS = ['none', 'qat', 'boundary', 'pgd-at', 'at-then-quantize'] as const;
@@ -46,10 +47,20 @@ export const RetrainConfigSchema = z.strictObject({
     /** Fraction of the job's batches over which eps rises linearly from 0 (0: Madry's fixed eps from the start). */
     warmup: z.number().min(0).max(1).default(0),
   }).prefault({}),
+  /**
+   * The nonlinear input mapping g trained in (METHOD.md, "Nonlinear-mapping defense"): every method fine-tunes the
+   * network behind g, as the audit's `defense` setting (same schema) places it. 'none': no mapping.
+   */
+  defense: DefenseSettingSchema.default('none'),
 });
 
 /** The closing audit unless the request says otherwise: white-box FGSM and PGD at the default epsilons. */
 export const DEFAULT_RETRAIN_AUDIT = { attacks: ['fgsm', 'pgd'], limit: 100 } as const;
+/**
+ * The closing audit of a job trained behind a defense: Square as well, so that next to the plain and adaptive (BPDA /
+ * EOT) rows of FGSM and PGD there is an attack that uses no gradient, and the masking flag has a black-box rival.
+ */
+export const DEFENDED_RETRAIN_AUDIT = { attacks: ['fgsm', 'pgd', 'square'], limit: 100 } as const;
 
 export type RetrainConfig = z.output<typeof RetrainConfigSchema>;
 export type RetrainConfigInput = z.input<typeof RetrainConfigSchema>;
@@ -63,11 +74,15 @@ export function resolveRetrainConfig(input: unknown): RetrainConfig {
   throw new EngineError('invalid_argument', `expected valid retraining settings, got ${path || 'settings'}: ${issue.message}`, path ? `settings.${path}` : 'settings');
 }
 
-/** Canonical JSON of a resolved config (keys sorted): a resumed job must present the same settings. */
+/**
+ * Canonical JSON of a resolved config (keys sorted): a resumed job must present the same settings. `defense: 'none'`
+ * is left out, so that checkpoints written before the field existed still resume.
+ */
 export function configFingerprint(c: RetrainConfig): string {
   const sort = (v: unknown): unknown =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
       : v;
-  return JSON.stringify(sort(c));
+  const { defense, ...rest } = c;
+  return JSON.stringify(sort(defense === 'none' ? rest : c));
 }

@@ -8,6 +8,7 @@ import type { Model } from '../model/types';
 import type { Classifier } from '../types';
 import { boundarySamples } from './boundary';
 import type { RetrainConfig } from './config';
+import { batchMapping } from './defended';
 import { distillation, meanCrossEntropy } from './losses';
 import { quantizedWeights } from './ste';
 
@@ -53,33 +54,43 @@ function note(parts: Record<string, number>, name: string, t: tf.Scalar): tf.Sca
   return t;
 }
 
+/**
+ * With a defense, every model the method evaluates (the network trained, the frozen float model, the models its
+ * inner attacks run on) sees g of the method's inputs (x, x_adv, x_b): the method applied to net o g.
+ */
 export function prepareBatch(cfg: RetrainConfig, float: Model, params: tf.NamedTensorMap, b: Batch): PreparedBatch {
   const spec = float.graph;
+  const g = batchMapping(cfg.defense, b);
   const bits = cfg.method === 'at-then-quantize' ? null : cfg.bits;
   const q = (w: tf.NamedTensorMap, x: tf.Tensor4D) => forward(spec, quantizedWeights(w, bits, cfg.perChannel), x);
   if (cfg.method === 'pgd-at' || cfg.method === 'at-then-quantize') {
     const frozen = tf.tidy(() => (bits === null ? params : quantizedWeights(params, bits, cfg.perChannel)));
-    const xAdv = pgdPoints(classifierOf(float, spec, frozen), b, cfg.adversarial);
+    const xAdv = pgdPoints(g.behind(classifierOf(float, spec, frozen)), b, cfg.adversarial);
     tf.dispose(Object.keys(frozen).filter((k) => frozen[k] !== params[k]).map((k) => frozen[k]!));
+    const gAdv = g.input(xAdv);
+    xAdv.dispose();
     return {
-      loss: (w, parts) => note(parts, 'ce', meanCrossEntropy(q(w, xAdv), b.y)),
-      dispose: () => xAdv.dispose(),
+      loss: (w, parts) => note(parts, 'ce', meanCrossEntropy(q(w, gAdv), b.y)),
+      dispose: () => gAdv.dispose(),
     };
   }
-  if (cfg.method === 'qat') return { loss: (w, parts) => note(parts, 'ce', meanCrossEntropy(q(w, b.x), b.y)), dispose: () => {} };
+  const gx = g.input(b.x);
+  if (cfg.method === 'qat') return { loss: (w, parts) => note(parts, 'ce', meanCrossEntropy(q(w, gx), b.y)), dispose: () => gx.dispose() };
   const o = cfg.boundary;
-  const bs = o.lambdaB > 0 ? boundarySamples(float, b.x, b.y, o) : undefined;
+  const bs = o.lambdaB > 0 ? boundarySamples(g.behind(float), b.x, b.y, o) : undefined;
   bs?.far.dispose();
-  const zf = o.lambdaD > 0 ? float.logits(b.x) : undefined;
+  const gb = bs ? g.input(bs.boundary) : undefined;
+  bs?.boundary.dispose();
+  const zf = o.lambdaD > 0 ? float.logits(gx) : undefined;
   return {
     bracketed: bs ? bs.found.reduce((a, v) => a + v, 0) : undefined,
     loss: (w, parts) => {
-      const zq = q(w, b.x);
+      const zq = q(w, gx);
       let total = note(parts, 'ce', meanCrossEntropy(zq, b.y));
-      if (bs) total = tf.add(total, tf.mul(note(parts, 'boundary', meanCrossEntropy(q(w, bs.boundary), b.y)), o.lambdaB));
+      if (gb) total = tf.add(total, tf.mul(note(parts, 'boundary', meanCrossEntropy(q(w, gb), b.y)), o.lambdaB));
       if (zf) total = tf.add(total, tf.mul(note(parts, 'distill', distillation(zf, zq, o.temperature)), o.lambdaD));
       return total;
     },
-    dispose: () => tf.dispose([...(bs ? [bs.boundary] : []), ...(zf ? [zf] : [])]),
+    dispose: () => tf.dispose([gx, ...(gb ? [gb] : []), ...(zf ? [zf] : [])]),
   };
 }
