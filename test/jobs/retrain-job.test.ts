@@ -41,7 +41,8 @@ describe('retraining jobs on the Node driver', () => {
     store = new MemoryStore();
     signer = await generateSigningKey();
     driver = new NodeJobDriver({ store, signingKey: signer, threads: 1, workerPath: WORKER_PATH, resume: false });
-    app = createApp({ store, driver, signer, config: configFromEnv({}), startEngine: async () => initEngine(await loadWasm()), clientAddress: () => '127.0.0.1' });
+    // Many writes in a minute from one address (uploads and jobs of every test): not what these tests are about.
+    app = createApp({ store, driver, signer, config: configFromEnv({ RATE_LIMIT_WRITE_BURST: '1000' }), startEngine: async () => initEngine(await loadWasm()), clientAddress: () => '127.0.0.1' });
     model = tinyModel();
     data = teacherData(model);
     const npz = datasetToNpz(data);
