@@ -3,17 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { auditParts, createAuditContext, parseSettings, planAudit, runChunk } from '../src/engine/audit';
 import type { AuditContext, AuditSettingsInput, Chunk } from '../src/engine/audit';
 import { runAttack } from '../src/engine/attacks';
-import { batch, fitToModel, take } from '../src/engine/data/dataset';
-import type { Dataset } from '../src/engine/data/types';
-import { loadBuiltinMnist } from '../src/data/mnist.node';
+import { batch } from '../src/engine/data/dataset';
 import type { Model } from '../src/engine/model/types';
 import { MODELS, loadBenchModel, type ModelId } from './models';
 
 /** The shipped CNN (bench/profile.ts and bench/fused.ts use it). */
 export const loadModel = (): Model => loadBenchModel('cnn');
 
-/** The first `n` samples of the built-in MNIST test split, fitted to the model. */
-export const mnistSamples = (model: Model, n: number): Dataset => take(fitToModel(loadBuiltinMnist().test, model.inputShape, model.numClasses), n);
+export { mnistTest as mnistSamples } from './models';
 
 /** Bytes of the wasm heap (it only grows, so after a run it is that run's peak). */
 export function wasmHeapBytes(): number {

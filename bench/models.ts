@@ -40,7 +40,8 @@ const dirFiles = (dir: string): ModelFiles => {
   return { modelJson, shards: paths.map((p) => [p, new Uint8Array(readFileSync(`${dir}/${p}`))]) };
 };
 
-const mnistTest = (model: Model, n: number): Dataset => take(fitToModel(loadBuiltinMnist().test, model.inputShape, model.numClasses), n);
+/** The first `n` samples of the built-in MNIST test split, fitted to the model. */
+export const mnistTest = (model: Model, n: number): Dataset => take(fitToModel(loadBuiltinMnist().test, model.inputShape, model.numClasses), n);
 const colourTest = (n: number): Dataset => colourMnist(take(loadBuiltinMnist().test, n));
 
 /** LeNet with 'valid' convolutions: 28 -> conv5 24 -> pool 12 -> conv5 8 -> pool 4, flatten 1024 -> 256 -> 10. */

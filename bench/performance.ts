@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     models.push({ ...engine, torch: why ? null : await torchSide(p, a, notes) });
   }
   const figures: BenchFigures = {
-    command, settings: standardAudit(0) as Record<string, unknown>, models, notes: [...new Set(notes)],
+    command, settings: (({ limit: _, ...rest }) => rest)(standardAudit(0)) as Record<string, unknown>, models, notes: [...new Set(notes)],
     loadBefore, loadAfter: loadavg(), minutes: (performance.now() - t0) / 60000,
   };
   writeDoc(a.out, figures);
