@@ -1,31 +1,16 @@
 // Engine-side measurements of the performance bench, each run on one engine instance (one worker thread).
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
 import { auditParts, createAuditContext, parseSettings, planAudit, runChunk } from '../src/engine/audit';
 import type { AuditContext, AuditSettingsInput, Chunk } from '../src/engine/audit';
 import { runAttack } from '../src/engine/attacks';
-import { batch, fitToModel, take } from '../src/engine/data/dataset';
-import type { Dataset } from '../src/engine/data/types';
-import { loadLayersModel } from '../src/engine/model';
+import { batch } from '../src/engine/data/dataset';
 import type { Model } from '../src/engine/model/types';
-import { loadBuiltinMnist } from '../src/data/mnist.node';
+import { MODELS, loadBenchModel, type ModelId } from './models';
 
-export const MODEL_DIR = 'examples/mnist-cnn';
+/** The shipped CNN (bench/profile.ts and bench/fused.ts use it). */
+export const loadModel = (): Model => loadBenchModel('cnn');
 
-/** The example CNN as files (model.json text parsed, its one shard). */
-export function modelFiles(dir = MODEL_DIR): { modelJson: unknown; shards: [string, Uint8Array][] } {
-  return { modelJson: JSON.parse(readFileSync(`${dir}/model.json`, 'utf8')), shards: [['weights.bin', new Uint8Array(readFileSync(`${dir}/weights.bin`))]] };
-}
-
-export function loadModel(dir = MODEL_DIR): Model {
-  const f = modelFiles(dir);
-  return loadLayersModel(f.modelJson, new Map(f.shards));
-}
-
-/** The first `n` samples of the built-in MNIST test split, fitted to the model. */
-export function mnistSamples(model: Model, n: number): Dataset {
-  return take(fitToModel(loadBuiltinMnist().test, model.inputShape, model.numClasses), n);
-}
+export { mnistTest as mnistSamples } from './models';
 
 /** Bytes of the wasm heap (it only grows, so after a run it is that run's peak). */
 export function wasmHeapBytes(): number {
@@ -49,12 +34,14 @@ export interface KernelRates {
   forward: number;
   /** Images x PGD steps per second (the real PGD attack through the attack protocol, L-inf, random start). */
   pgd: number;
+  /** Wasm heap after both (its peak), summed over the engines measured side by side. */
+  heap: number;
 }
 
-/** Loads the example CNN and `b` samples, then returns the measurement: forward and PGD throughput, about `seconds` each. */
-export function prepareRates(b: number, pgdSteps: number, seconds: number): () => KernelRates {
-  const model = loadModel();
-  const { x, y } = batch(mnistSamples(model, b), 0, b);
+/** Loads the model and `b` samples, then returns the measurement: forward and PGD throughput, about `seconds` each. */
+export async function prepareRates(id: ModelId, b: number, pgdSteps: number, seconds: number): Promise<() => KernelRates> {
+  const model = loadBenchModel(id);
+  const { x, y } = batch(await MODELS[id].samples(model, b), 0, b);
   return () => kernelRates(model, x, y, pgdSteps, seconds);
 }
 
@@ -66,7 +53,7 @@ function kernelRates(model: Model, x: tf.Tensor4D, y: tf.Tensor1D, pgdSteps: num
   const pgd = msPerCall(() => void runAttack({ name: 'pgd', steps: pgdSteps, stepSize: 0.01 }, model, x, y, opts), seconds * 1000);
   tf.dispose([x, y]);
   model.dispose();
-  return { forward: (b * 1000) / fwd, pgd: (b * pgdSteps * 1000) / pgd };
+  return { forward: (b * 1000) / fwd, pgd: (b * pgdSteps * 1000) / pgd, heap: wasmHeapBytes() };
 }
 
 export interface ChunkMemory {
@@ -85,10 +72,10 @@ export interface ChunkMemory {
  * Loads the model, the data and the chunk's twin, then returns the measurement: the first chunk of `attack` of the
  * standard audit (lowest-bit twin, largest epsilon) on this fresh engine instance, and its memory.
  */
-export function prepareChunk(settingsIn: AuditSettingsInput, attack: string): () => Promise<ChunkMemory> {
+export async function prepareChunk(id: ModelId, settingsIn: AuditSettingsInput, attack: string): Promise<() => Promise<ChunkMemory>> {
   const settings = parseSettings(settingsIn);
-  const model = loadModel();
-  const data = mnistSamples(model, settings.limit);
+  const model = loadBenchModel(id);
+  const data = await MODELS[id].samples(model, settings.limit);
   const ctx = createAuditContext(auditParts(model, data), settings);
   const chunks = planAudit(settings, { modelBits: null, dataSize: data.shape[0] });
   // The lowest-bit twin at the largest epsilon: the longest-running variant of the attack (fewest early stops).

@@ -5,10 +5,13 @@ import { startNodeEngine } from '../src/runtime/node';
 import { prepareChunk, prepareRates } from './measure';
 import type { ChunkMemory, KernelRates } from './measure';
 import type { AuditSettingsInput } from '../src/engine/audit';
+import type { ModelId } from './models';
+import { prepareKernelTimes, type KernelTimes } from './flops';
 
 export type Task =
-  | { kind: 'rates'; batch: number; pgdSteps: number; seconds: number }
-  | { kind: 'memory'; settings: AuditSettingsInput; attack: string };
+  | { kind: 'rates'; model: ModelId; batch: number; pgdSteps: number; seconds: number }
+  | { kind: 'memory'; model: ModelId; settings: AuditSettingsInput; attack: string }
+  | { kind: 'kernels'; model: ModelId; batch: number };
 
 export interface MemoryResult extends ChunkMemory {
   /** Process RSS (all threads) once the worker's engine was up, and the highest seen while it loaded and ran the chunk. */
@@ -23,7 +26,10 @@ export async function serveTask(): Promise<void> {
   const task = (workerData as { task: Task }).task;
   await startNodeEngine();
   // Loading (MNIST JSON, model, twins) happens before 'ready', outside what is measured.
-  const measure = task.kind === 'rates' ? prepareRates(task.batch, task.pgdSteps, task.seconds) : prepareChunk(task.settings, task.attack);
+  const measure: () => unknown =
+    task.kind === 'rates' ? await prepareRates(task.model, task.batch, task.pgdSteps, task.seconds)
+    : task.kind === 'memory' ? await prepareChunk(task.model, task.settings, task.attack)
+    : await prepareKernelTimes(task.model, task.batch);
   parentPort!.postMessage({ type: 'ready' });
   await new Promise<void>((res) => parentPort!.once('message', () => res()));
   const result = await measure();
@@ -53,19 +59,26 @@ export async function onWorkers<T>(entry: URL, task: Task, n: number, hooks: { b
 }
 
 /** Summed throughput of `threads` engines measuring side by side. */
-export async function ratesOnThreads(entry: URL, threads: number, batch: number, pgdSteps: number, seconds: number): Promise<KernelRates> {
-  const all = await onWorkers<KernelRates>(entry, { kind: 'rates', batch, pgdSteps, seconds }, threads);
-  return { forward: all.reduce((a, r) => a + r.forward, 0), pgd: all.reduce((a, r) => a + r.pgd, 0) };
+export async function ratesOnThreads(entry: URL, model: ModelId, threads: number, batch: number, pgdSteps: number, seconds: number): Promise<KernelRates> {
+  const all = await onWorkers<KernelRates>(entry, { kind: 'rates', model, batch, pgdSteps, seconds }, threads);
+  const sum = (k: keyof KernelRates) => all.reduce((a, r) => a + r[k], 0);
+  return { forward: sum('forward'), pgd: sum('pgd'), heap: sum('heap') };
 }
 
 /** One chunk of `attack` on a fresh engine instance, with the process RSS sampled every 20 ms meanwhile. */
-export async function memoryOfChunk(entry: URL, settings: AuditSettingsInput, attack: string): Promise<MemoryResult> {
+export async function memoryOfChunk(entry: URL, model: ModelId, settings: AuditSettingsInput, attack: string): Promise<MemoryResult> {
   let rssBefore = 0;
   let rssPeak = 0;
-  const [r] = await onWorkers<ChunkMemory>(entry, { kind: 'memory', settings, attack }, 1, {
+  const [r] = await onWorkers<ChunkMemory>(entry, { kind: 'memory', model, settings, attack }, 1, {
     // Once the worker has loaded model, data and twin: the delta is the chunk's own tensors and buffers.
     beforeGo: () => (rssBefore = rssPeak = process.memoryUsage().rss),
     tick: () => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)),
   });
   return { ...r!, rssBefore, rssPeak };
+}
+
+/** Time per tfjs kernel of one forward and one input gradient, on a fresh engine in one worker. */
+export async function kernelTimes(entry: URL, model: ModelId, batch: number): Promise<KernelTimes> {
+  const [r] = await onWorkers<KernelTimes>(entry, { kind: 'kernels', model, batch }, 1);
+  return r!;
 }

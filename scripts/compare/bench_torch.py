@@ -1,12 +1,14 @@
 """PyTorch side of the performance bench (bench/performance.ts runs it; not part of the test suite).
 
-Reads inputs.npz (x NHWC float32 in [0,1], y int labels, and for every variant v in settings['variants'] the
-example CNN's weights under 'v__<tfjs name with / replaced by __>', exported by the engine so both sides attack
-bit-identical weights) and settings.json, then measures at each thread count of settings['threads']
-(torch.set_num_threads): forward images/s, PGD images x steps/s, and the standard audit end to end (clean pass,
-then FGSM, PGD, APGD-CE, Square on every variant at every epsilon). Writes the figures as JSON.
+Reads graph.json (the engine's graph IR of the model, built into a torch module by torch_graph.py), inputs.npz
+(x NHWC float32 in [0,1], y int labels, the engine's float logits of the first `batch` inputs, and for every
+variant v in settings['variants'] weight i of settings['weightKeys'] ('<node>/<role>') under 'v__w<i>', exported by the engine so both sides
+attack bit-identical weights) and settings.json. Checks first that its float logits agree with the engine's (and
+stops if they do not), then measures at each thread count of settings['threads'] (torch.set_num_threads): forward
+images/s, PGD images x steps/s, and, when settings['audit'], the standard audit end to end (clean pass, then FGSM,
+PGD, APGD-CE, Square on every variant at every epsilon). Writes the figures as JSON.
 Attacks come from torchattacks when it imports (TORCHATTACKS_PATH on PYTHONPATH); otherwise from the small
-implementations below, and the output says so. Usage: python3 bench_torch.py inputs.npz settings.json out.json
+implementations below, and the output says so. Usage: python3 bench_torch.py graph.json inputs.npz settings.json out.json
 """
 import json
 import resource
@@ -17,34 +19,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from torch_graph import GraphNet
+
 try:
     import torchattacks
 except ImportError:  # not installed: fall back to this script's own attacks (reported in the output)
     torchattacks = None
-
-
-class Net(nn.Module):
-    """The example model: conv3x3(8)-relu-pool2-conv3x3(16)-relu-pool2-flatten(HWC)-dense(64)-relu-dense(10)."""
-
-    def __init__(self, w):
-        super().__init__()
-        self.c1, self.c2 = nn.Conv2d(1, 8, 3), nn.Conv2d(8, 16, 3)
-        self.d1, self.d2 = nn.Linear(400, 64), nn.Linear(64, 10)
-        with torch.no_grad():
-            for conv, name in ((self.c1, 'conv2d_1'), (self.c2, 'conv2d_2')):
-                # tfjs conv kernels are [kh, kw, in, out]; torch wants [out, in, kh, kw].
-                conv.weight.copy_(torch.from_numpy(w[name + '__kernel']).permute(3, 2, 0, 1))
-                conv.bias.copy_(torch.from_numpy(w[name + '__bias']))
-            for dense, name in ((self.d1, 'dense_1'), (self.d2, 'dense_2')):
-                dense.weight.copy_(torch.from_numpy(w[name + '__kernel']).t())
-                dense.bias.copy_(torch.from_numpy(w[name + '__bias']))
-
-    def forward(self, x):
-        x = torch.max_pool2d(torch.relu(self.c1(x)), 2)
-        x = torch.max_pool2d(torch.relu(self.c2(x)), 2)
-        # Keras flattens channels-last (H, W, C); keep that order so the dense weights line up.
-        x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
-        return self.d2(torch.relu(self.d1(x)))
 
 
 def own_pgd(model, x, y, eps, steps, alpha, random_start=True):
@@ -115,8 +95,16 @@ def per_second(f, work, seconds):
     return work * calls / (time.perf_counter() - t0)
 
 
+def warm_up(model, x, y):
+    """One input gradient: in this PyTorch (1.13, Debian) a forward under no_grad ran 5-17x faster after the
+    process's first backward pass than before it (measured on the ResNet of the bench), so time it after one."""
+    xr = x.clone().requires_grad_(True)
+    torch.autograd.grad(nn.functional.cross_entropy(model(xr), y), xr)
+
+
 def rates(model, x, y, s):
     b = x[:s['batch']], y[:s['batch']]
+    warm_up(model, *b)
     with torch.no_grad():
         forward = per_second(lambda: model(b[0]).argmax(1), s['batch'], s['seconds'])
     if torchattacks is not None:
@@ -145,29 +133,44 @@ def audit(models, x, y, s):
     return time.perf_counter() - t0, acc
 
 
+def logits_check(model, x, engine):
+    """max |torch - engine| / max |engine| over the engine's logits of the first inputs."""
+    with torch.no_grad():
+        z = model(x[:len(engine)])
+    e = torch.from_numpy(engine)
+    return ((z - e).abs().max() / e.abs().max().clamp(min=1e-30)).item()
+
+
 def main():
-    data = np.load(sys.argv[1])
-    s = json.load(open(sys.argv[2]))
+    graph = json.load(open(sys.argv[1]))
+    data = np.load(sys.argv[2])
+    s = json.load(open(sys.argv[3]))
     torch.manual_seed(s['seed'])
     np.random.seed(s['seed'])
     x = torch.from_numpy(data['x']).permute(0, 3, 1, 2).contiguous()
     y = torch.from_numpy(data['y'].astype(np.int64))
-    models = {v: Net({k[len(v) + 2:]: data[k] for k in data.files if k.startswith(v + '__')}).eval() for v in s['variants']}
+    weights = lambda v: {key: data[f'{v}__w{i}'] for i, key in enumerate(s['weightKeys'])}  # noqa: E731
+    models = {v: GraphNet(graph, weights(v)).eval() for v in s['variants']}
+    rel = logits_check(models['float'], x, data['logits'])
+    print(f"torch {s['model']}: logits agree with the engine's to {rel:.1e} (max |diff| / max |logit|, "
+          f"{len(data['logits'])} inputs)", file=sys.stderr, flush=True)
+    if not rel <= s['logitsTolerance']:
+        sys.exit(f"expected the PyTorch logits of {s['model']} within {s['logitsTolerance']} of the engine's, got {rel:.2e}")
     out = {'torch': torch.__version__, 'torchattacks': torchattacks.__version__ if torchattacks else None,
-           'rates': {}, 'audit': {}, 'accuracy': None}
+           'rates': {}, 'audit': {}, 'accuracy': None, 'logitsRelDiff': rel}
     for t in s['threads']:
         torch.set_num_threads(t)
         out['rates'][str(t)] = rates(models['float'], x, y, s)
-        print(f"torch {t} thread(s): forward {out['rates'][str(t)]['forward']:.0f} img/s, "
+        print(f"torch {s['model']} {t} thread(s): forward {out['rates'][str(t)]['forward']:.0f} img/s, "
               f"PGD {out['rates'][str(t)]['pgd']:.0f} img*steps/s", file=sys.stderr, flush=True)
         if s['audit']:
             torch.manual_seed(s['seed'])
             seconds, acc = audit(models, x[:s['samples']], y[:s['samples']], s)
             out['audit'][str(t)] = seconds
             out['accuracy'] = acc
-            print(f"torch {t} thread(s): audit {seconds:.1f} s", file=sys.stderr, flush=True)
+            print(f"torch {s['model']} {t} thread(s): audit {seconds:.1f} s", file=sys.stderr, flush=True)
     out['maxRssBytes'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    json.dump(out, open(sys.argv[3], 'w'), indent=1)
+    json.dump(out, open(sys.argv[4], 'w'), indent=1)
 
 
 if __name__ == '__main__':
