@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier, Norm } from '../types';
 import { type Rng, normalPerSample as normal, uniformPerSample as uniform } from '../rng';
 import type { RunContext } from './types';
-import type { LossFn } from './losses';
+import type { LossFn } from './types';
 import { sign } from '../ops';
 
 export type Key = readonly (string | number)[];

@@ -4,8 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropy } from './common';
 
-/** A per-sample loss to ascend; `t` are per-sample target classes (targeted losses only). */
-export type LossFn = (z: tf.Tensor2D, y: tf.Tensor1D, t?: tf.Tensor1D) => tf.Tensor1D;
+import type { LossFn } from './types';
+
+export type { LossFn } from './types';
 export type LossName = 'ce' | 'cw' | 'dlr' | 'dlr-targeted';
 
 /** kappa of the CW loss: the margin beyond which a misclassified sample stops pulling (Madry et al. use 50). */

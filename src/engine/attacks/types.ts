@@ -79,3 +79,6 @@ export const LOSS_OF: Record<AttackName, string> = {
   fgsm: 'ce', pgd: 'ce', apgd: 'ce', transfer: 'ce', 'apgd-dlr': 'dlr', 'apgd-t': 'dlr-targeted', cw: 'cw',
   diva: 'ce(q)-c*ce(f)', square: 'margin', hsj: 'decision',
 };
+
+/** A per-sample loss to ascend; `t` are per-sample target classes (targeted losses only). */
+export type LossFn = (z: tf.Tensor2D, y: tf.Tensor1D, t?: tf.Tensor1D) => tf.Tensor1D;

@@ -2,25 +2,9 @@
 import { EngineError, expect } from '../errors';
 import { decodeJpeg, probeJpeg } from './jpeg';
 import { decodePng, probePng } from './png';
+import type { DecodedImage, ImageFormat, ImageHeader } from './types';
 
-export type ImageFormat = 'png' | 'jpeg';
-
-/** What the file's header declares; nothing past the header has been read. */
-export interface ImageHeader {
-  format: ImageFormat;
-  width: number;
-  height: number;
-  /** Channels after decoding: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (a palette becomes 3, or 4 with transparency). */
-  channels: 1 | 2 | 3 | 4;
-  /** Bits per decoded sample: 1, 2, 4, 8 or 16 (a palette decodes to 8). */
-  depth: 1 | 2 | 4 | 8 | 16;
-}
-
-/** Decoded pixels, HWC, samples in [0, maxValue] (maxValue = 2^depth - 1). */
-export interface DecodedImage extends ImageHeader {
-  data: Uint8Array | Uint16Array;
-  maxValue: number;
-}
+export type { DecodedImage, ImageFormat, ImageHeader } from './types';
 
 export interface ImageLimits {
   /** Width x height of one image, as declared by its header. */

@@ -2,7 +2,7 @@
 // (pure JS; baseline and progressive Huffman, 8-bit) decodes with its own memory cap.
 import jpeg from 'jpeg-js';
 import { EngineError } from '../errors';
-import type { DecodedImage, ImageHeader } from './image';
+import type { DecodedImage, ImageHeader } from './types';
 
 /** SOF markers jpeg-js decodes: baseline, extended sequential, progressive (all Huffman-coded). */
 const SOF_SUPPORTED = new Set([0xc0, 0xc1, 0xc2]);

@@ -3,7 +3,7 @@
 import { decode as fastPngDecode, convertIndexedToRgb, type DecodedPng } from 'fast-png';
 import { Unzlib } from 'fflate';
 import { EngineError, expect } from '../errors';
-import type { DecodedImage, ImageHeader } from './image';
+import type { DecodedImage, ImageHeader } from './types';
 import { crc32 } from './zip';
 
 interface PngInfo extends ImageHeader {

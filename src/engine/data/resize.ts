@@ -1,6 +1,6 @@
 // A decoded image to the model's [H, W, C] as uint8: channel conversion and bilinear resizing, one rounding.
 import { expect } from '../errors';
-import type { DecodedImage } from './image';
+import type { DecodedImage } from './types';
 
 /**
  * ITU-R BT.601 luma, as PIL's convert('L') and torchvision's rgb_to_grayscale use it
