@@ -1,4 +1,5 @@
-// An evaluation or training set held compactly; images NHWC in [0, 1] once decoded.
+// The engine's data types: an evaluation or training set held compactly (images NHWC in [0, 1] once decoded), and
+// the image files (PNG, JPEG) such a set may be read from.
 export interface Dataset {
   name: string;
   /** uint8 0-255 or float32 in [0, 1], NHWC, length N*H*W*C. */
