@@ -25,13 +25,18 @@ export interface S3StoreConfig {
   requestTimeoutMs?: number;
 }
 
+/** The write of each key in flight in this process (see putIfAbsent). */
+const WRITERS = new Map<string, Promise<PutIfAbsentResult>>();
+
 export class S3Store implements Store {
   readonly client: S3Client;
   readonly bucket: string;
+  private readonly endpoint: string;
 
   constructor(config: S3StoreConfig) {
     silenceSdkNodeVersionWarning();
     this.bucket = config.bucket;
+    this.endpoint = config.endpoint ?? 'aws';
     this.client = new S3Client({
       endpoint: config.endpoint,
       region: config.region,
@@ -89,8 +94,22 @@ export class S3Store implements Store {
    * would overwrite), then a conditional PUT (atomic on S3/R2: 412 -> compare), then a read-back that
    * catches a concurrent writer on servers without conditional writes. See docs/storage.md for the limits.
    */
-  async putIfAbsent(key: string, bytes: Uint8Array, options: { contentType?: string } = {}): Promise<PutIfAbsentResult> {
+  /**
+   * Writers of one key in this process run one after another (any number of S3Store objects), so that on servers
+   * that ignore `If-None-Match` (s3rver) racing writers of one process never both win; across processes see
+   * docs/storage.md.
+   */
+  putIfAbsent(key: string, bytes: Uint8Array, options: { contentType?: string } = {}): Promise<PutIfAbsentResult> {
     checkKey(key);
+    const lock = `${this.endpoint}|${this.bucket}|${key}`;
+    const run = (WRITERS.get(lock) ?? Promise.resolve()).catch(() => undefined).then(() => this.writeIfAbsent(key, bytes, options));
+    WRITERS.set(lock, run);
+    const forget = () => { if (WRITERS.get(lock) === run) WRITERS.delete(lock); };
+    run.then(forget, forget);
+    return run;
+  }
+
+  private async writeIfAbsent(key: string, bytes: Uint8Array, options: { contentType?: string }): Promise<PutIfAbsentResult> {
     if (await this.head(key)) return this.acceptExisting(key, bytes);
     let etag: string | undefined;
     try {

@@ -54,7 +54,7 @@ describe('webhook replay protection', () => {
     beforeAll(async () => { s3 = await RestartableS3.start(); }, 20_000);
     afterAll(async () => { await s3?.destroy(); });
 
-    it('lets exactly one of many racing instances claim a delivery, and keeps one object per delivery', { timeout: 30_000 }, async () => {
+    it('lets exactly one of many racing store clients of one process claim a delivery (s3rver ignores If-None-Match), and keeps one object per delivery', { timeout: 30_000 }, async () => {
       const stores = Array.from({ length: 6 }, () => new S3Store(s3.config));
       const wins = await Promise.all(stores.map((st) => new StoreReplayGuard(st).claim('mlflow:race-1', Date.now())));
       expect(wins.filter(Boolean)).toHaveLength(1);
