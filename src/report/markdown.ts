@@ -3,6 +3,7 @@ import { checkThresholds, describeThreshold } from '../engine/audit/junit';
 import type { Threshold } from '../engine/audit/junit';
 import type { Report } from '../engine/audit/report';
 import type { Delta } from './regression';
+import { pctOr } from '../engine/format';
 
 export interface MarkdownOptions {
   thresholds?: Threshold[];
@@ -13,7 +14,7 @@ export interface MarkdownOptions {
   reportUrl?: string;
 }
 
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+const pct = (x: number | null | undefined) => pctOr(x, '–');
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 function variantTable(r: Report): string[] {

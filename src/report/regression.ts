@@ -3,6 +3,7 @@ import { candidates, describeThreshold, parseThresholds } from '../engine/audit/
 import type { Threshold } from '../engine/audit/junit';
 import type { Report } from '../engine/audit/report';
 import { EngineError } from '../engine/errors';
+import { pctOr } from '../engine/format';
 
 /** One allowed drop: the target and epsilon of a threshold, `min` read as the most accuracy it may lose. */
 export type MaxDrop = Threshold;
@@ -53,7 +54,7 @@ export function compareReports(current: Report, baseline: Report, drops: MaxDrop
   return { passed: deltas.every((d) => d.passed), deltas };
 }
 
-const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+const pct = (x: number | null | undefined) => pctOr(x, '-');
 const pts = (x: number | null) => (x === null ? '-' : `${x > 0 ? '+' : ''}${(100 * x).toFixed(1)}`);
 
 /** The table the CLI prints (points = percentage points). */
