@@ -23,10 +23,16 @@ function must(cond: boolean, message: string): void {
   if (!cond) throw new PropertyFailure(message);
 }
 
-/** Runs `f`; a throw must be an EngineError with one of `codes`; no tensor or heap beyond the bound is left. */
+/** JS heap and ArrayBuffer bytes (a typed array a parser allocates lives outside the JS heap). */
+const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+
+/**
+ * Runs `f`; a throw must be an EngineError with one of `codes`; no tensor is left, and the heap and ArrayBuffers
+ * grew by less than the bound right after the call (before a collection could hide an oversized allocation).
+ */
 function typedOrOk(f: () => void, codes: string[]): void {
   const tensors = tf.memory().numTensors;
-  const heap = process.memoryUsage().heapUsed;
+  const heap = used();
   try {
     f();
   } catch (e) {
@@ -34,7 +40,7 @@ function typedOrOk(f: () => void, codes: string[]): void {
     must(codes.includes((e as EngineError).code), `expected one of ${codes.join(', ')}, got ${(e as EngineError).code}: ${(e as Error).message}`);
   }
   must(tf.memory().numTensors === tensors, `expected ${tensors} tensors after the call, got ${tf.memory().numTensors}`);
-  must(process.memoryUsage().heapUsed - heap < HEAP_BOUND, 'expected the heap to grow by less than the bound, got more');
+  must(used() - heap < HEAP_BOUND, `expected the heap and ArrayBuffers to grow by less than ${HEAP_BOUND} bytes, got ${used() - heap}`);
 }
 
 // ---- model.json and shards -------------------------------------------------------------------------------------
