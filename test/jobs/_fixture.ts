@@ -56,12 +56,16 @@ export async function seedJob(store: Store, model: ModelBytes, data: Dataset, se
   return id;
 }
 
-/** The Workflow tests' shared start: the engine, the tiny model and its data, a key, and the Node runner's report bytes. */
-export async function workflowFixture(): Promise<{ model: ModelBytes; data: Dataset; key: SigningKey; expected: Uint8Array }> {
+/** What most job tests start from: the engine, the tiny model, data it labels itself, and a signing key. */
+export async function jobFixture(): Promise<{ model: ModelBytes; data: Dataset; key: SigningKey }> {
   await initEngine(await loadWasm());
   const model = tinyModel();
-  const data = teacherData(model);
-  const key = await generateSigningKey();
-  const { reportBytes } = await runAuditLocally({ modelJson: model.modelJson, shards: model.shards, data, settings: SETTINGS, signingKey: key, threads: 0 });
-  return { model, data, key, expected: reportBytes };
+  return { model, data: teacherData(model), key: await generateSigningKey() };
+}
+
+/** The Workflow tests' start: jobFixture and the Node runner's report bytes of SETTINGS. */
+export async function workflowFixture(): Promise<{ model: ModelBytes; data: Dataset; key: SigningKey; expected: Uint8Array }> {
+  const f = await jobFixture();
+  const { reportBytes } = await runAuditLocally({ modelJson: f.model.modelJson, shards: f.model.shards, data: f.data, settings: SETTINGS, signingKey: f.key, threads: 0 });
+  return { ...f, expected: reportBytes };
 }

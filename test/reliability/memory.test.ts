@@ -2,7 +2,7 @@
 // (npm start's entry) runs as a child with a probe preloaded (_memory-probe.mjs) that, over IPC, collects garbage and
 // resets the kernel's peak RSS before each case and reports the peak after it; this process only sends requests, so
 // nothing it allocates is counted, and no case is charged for the garbage of the one before.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,8 @@ import { zipSync } from 'fflate';
 import { encode as encodePng } from 'fast-png';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { datasetToNpz } from '../../src/engine/data/dataset';
-import { ensureBuilt, SERVER_PATH } from '../jobs/_build';
+import { ensureBuilt } from '../jobs/_build';
+import { startServerProcess } from './_child';
 import { bin, multipart, tinyModel } from '../routes/_app';
 import { BOMB_BYTES, CORPUS, JSON_LIMIT, prepareCorpus, UPLOAD_LIMIT } from './corpus';
 import { HIGH_LIMITS } from './_server';
@@ -30,19 +31,7 @@ async function startServer(dir: string): Promise<Child> {
     ...process.env, ...HIGH_LIMITS, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SIGNING_KEY_FILE: join(dir, 'keys', 'k.json'),
     MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT), MAX_JSON_BYTES: String(JSON_LIMIT),
   };
-  const proc = spawn(process.execPath, ['--expose-gc', '--import', PROBE, SERVER_PATH], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((ok) => proc.on('exit', (code) => ok(code)));
-  const url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) ok(m[1]!);
-    });
-    void exited.then((code) => fail(new Error(`server exited (${code}) before listening: ${err}`)));
-  });
+  const { proc, url, exited } = await startServerProcess(env, ['--expose-gc', '--import', PROBE], true);
   const ask = <T>(what: 'reset' | 'memory') => new Promise<T>((ok, fail) => {
     const on = (m: { type?: string }) => { if (m.type === what) { proc.off('message', on); ok(m as T); } };
     proc.on('message', on);

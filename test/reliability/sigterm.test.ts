@@ -1,31 +1,16 @@
 // SIGTERM with an audit running: the real Node server process (npm start's entry) stops within 10 s, leaves the
 // audit's record running, and the next start resumes it to success with the chunks already stored kept.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin } from '../routes/_app';
-import { ensureBuilt, SERVER_PATH } from '../jobs/_build';
+import { ensureBuilt } from '../jobs/_build';
+import { startServerProcess, type ServerProcess } from './_child';
 
-interface Server { proc: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }
+type Server = ServerProcess;
 
-async function startChild(env: Record<string, string>): Promise<Server> {
-  const proc = spawn(process.execPath, [SERVER_PATH], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((ok) => proc.on('exit', (code) => ok(code)));
-  const url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) ok(m[1]!);
-    });
-    void exited.then((code) => fail(new Error(`server exited (${code}) before listening: ${err}`)));
-  });
-  return { proc, url, stderr: () => err, exited };
-}
+const startChild = (env: Record<string, string>): Promise<Server> => startServerProcess(env);
 
 async function audit(url: string, id: string): Promise<{ status: string; progress: { done: number; total: number } }> {
   return (await (await fetch(`${url}/v1/audits/${id}`)).json()) as never;

@@ -4,7 +4,6 @@
 // in workerd with the real binding: test/worker/queue-caps.test.ts and test/worker/time-limit.test.ts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, sha256Hex, type SigningKey } from '../../src/attest';
-import { initEngine } from '../../src/engine/backend';
 import { datasetToNpz } from '../../src/engine/data/dataset';
 import type { Dataset } from '../../src/engine/data/types';
 import { resolveRetrainConfig } from '../../src/engine/train';
@@ -20,9 +19,8 @@ import { keys, newId } from '../../src/storage/keys';
 import { MemoryStore } from '../../src/storage/memory';
 import { listAll } from '../../src/storage/store';
 import { FakeStep } from '../jobs/_fakestep';
-import { SETTINGS, seedJob, teacherData, tinyModel } from '../jobs/_fixture';
+import { SETTINGS, jobFixture, seedJob } from '../jobs/_fixture';
 import { makeApp, mnistModel, multipart, post, problem } from '../routes/_app';
-import { loadWasm } from '../wasm';
 
 const KEY_A = 'tenant-a-key-0123456789', KEY_B = 'tenant-b-key-0123456789';
 const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
@@ -123,10 +121,7 @@ describe('the wall-clock limit in the Workflow steps (MAX_JOB_SECONDS)', () => {
   let data: Dataset;
   let key: SigningKey;
   beforeAll(async () => {
-    await initEngine(await loadWasm());
-    model = tinyModel();
-    data = teacherData(model);
-    key = await generateSigningKey();
+    ({ model, data, key } = await jobFixture());
   });
   const tiny = { ...SETTINGS, attacks: ['fgsm' as const], limit: 16 };
 
