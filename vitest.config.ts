@@ -9,6 +9,9 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export default defineConfig(async () => ({
   test: {
     reporters: ['default', './test/_closing-line.ts'],
+    // Two files at a time even on 2 cores (vitest's default is cores - 1): many files wait on servers, child
+    // processes or Chromium rather than compute.
+    maxWorkers: 2,
     projects: [
       {
         test: {
