@@ -9,7 +9,8 @@ const run = (env: Record<string, string>) => spawnSync(process.execPath, ['scrip
 describe('Chromium provisioning (pretest)', () => {
   it('is the pretest step of npm test, so `npm ci && npm test` needs nothing else', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.pretest).toBe('node scripts/provision-chromium.mjs');
+    // Chromium first (a missing browser stops the run at once), then dist/ built once for every test that runs it.
+    expect(pkg.scripts.pretest).toBe('node scripts/provision-chromium.mjs && node scripts/build.mjs');
     expect(readFileSync('.ci/run', 'utf8')).toMatch(/npm ci\s+npm test/);
   });
 
