@@ -1,8 +1,7 @@
 // The audit steps on one thread: idempotent chunk steps, failures recorded cleanly, transient retries, cancel.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../../src/engine/backend';
 import { EngineError } from '../../src/engine/errors';
-import { generateSigningKey, verifyEnvelope, exportPublicJwk, subjectMatches } from '../../src/attest';
+import { verifyEnvelope, exportPublicJwk, subjectMatches } from '../../src/attest';
 import type { SigningKey } from '../../src/attest';
 import { keys, isChunkId } from '../../src/storage/keys';
 import { MemoryStore } from '../../src/storage/memory';
@@ -18,8 +17,7 @@ import { runAuditJob } from '../../src/jobs/runner';
 import { runChunk } from '../../src/engine/audit';
 import type { Chunk } from '../../src/engine/audit';
 import type { Dataset } from '../../src/engine/data/types';
-import { loadWasm } from '../wasm';
-import { seedJob, teacherData, tinyModel } from './_fixture';
+import { jobFixture, seedJob } from './_fixture';
 
 /** A MemoryStore that counts writes per key and can fail the next n writes of chunk results. */
 class CountingStore extends MemoryStore {
@@ -43,10 +41,7 @@ describe('audit steps', () => {
   let data: Dataset;
   let key: SigningKey;
   beforeAll(async () => {
-    await initEngine(await loadWasm());
-    model = tinyModel();
-    data = teacherData(model);
-    key = await generateSigningKey();
+    ({ model, data, key } = await jobFixture());
   });
   const deps = (store: MemoryStore): JobDeps => ({ store, signingKey: key });
 

@@ -2,8 +2,7 @@
 // with a 422 naming the limit; unfinished jobs are capped per key and per address (webhooks included); the Node
 // driver serves tenants round-robin; a job past its wall-clock limit fails with time_limit (on an injected clock).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, type SigningKey } from '../../src/attest';
-import { initEngine } from '../../src/engine/backend';
+import type { SigningKey } from '../../src/attest';
 import type { Dataset } from '../../src/engine/data/types';
 import type { ModelSummary } from '../../src/engine/model/types';
 import { jobCost, modelCost } from '../../src/jobs/cost';
@@ -13,9 +12,8 @@ import type { JobEvent } from '../../src/jobs/runner';
 import { NodeJobDriver } from '../../src/jobs/runner.node';
 import { MemoryStore } from '../../src/storage/memory';
 import { buildLayersModel } from '../helpers/models';
-import { SETTINGS, seedJob, teacherData, tinyModel } from '../jobs/_fixture';
+import { SETTINGS, jobFixture, seedJob } from '../jobs/_fixture';
 import { makeApp, mnistModel, multipart, post, problem, uploadModel } from '../routes/_app';
-import { loadWasm } from '../wasm';
 
 const KEY_A = 'tenant-a-key-0123456789', KEY_B = 'tenant-b-key-0123456789';
 const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
@@ -99,10 +97,7 @@ describe('the Node driver', () => {
   let data: Dataset;
   let key: SigningKey;
   beforeAll(async () => {
-    await initEngine(await loadWasm());
-    model = tinyModel();
-    data = teacherData(model);
-    key = await generateSigningKey();
+    ({ model, data, key } = await jobFixture());
   });
   const tiny = { ...SETTINGS, attacks: ['fgsm' as const], limit: 16 };
 

@@ -2,21 +2,19 @@
 // lost or duplicated); a chunk that throws (typed -> failed with its code; transient -> retried). SIGKILL and resume
 // is test/jobs/resume.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, type SigningKey } from '../../src/attest';
+import type { SigningKey } from '../../src/attest';
 import type { Chunk } from '../../src/engine/audit';
-import { initEngine } from '../../src/engine/backend';
 import type { Dataset } from '../../src/engine/data/types';
 import { EngineError } from '../../src/engine/errors';
 import { InlineExecutor } from '../../src/jobs/executor';
 import type { ModelBytes } from '../../src/jobs/inputs';
 import { readRecord } from '../../src/jobs/record';
 import { runAuditJob, type JobEvent } from '../../src/jobs/runner';
-import { NodeJobDriver, runAuditLocally } from '../../src/jobs/runner.node';
+import { NodeJobDriver } from '../../src/jobs/runner.node';
 import { keys } from '../../src/storage/keys';
 import { MemoryStore } from '../../src/storage/memory';
 import { S3Store } from '../../src/storage/s3';
-import { SETTINGS, seedJob, teacherData, tinyModel } from '../jobs/_fixture';
-import { loadWasm } from '../wasm';
+import { seedJob, workflowFixture } from '../jobs/_fixture';
 import { listAll, RestartableS3 } from './_server';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -29,11 +27,7 @@ describe('faults', () => {
   let key: SigningKey;
   let reference: Uint8Array;
   beforeAll(async () => {
-    await initEngine(await loadWasm());
-    model = tinyModel();
-    data = teacherData(model);
-    key = await generateSigningKey();
-    reference = (await runAuditLocally({ modelJson: model.modelJson, shards: model.shards, data, settings: SETTINGS, signingKey: key, threads: 0 })).reportBytes;
+    ({ model, data, key, expected: reference } = await workflowFixture());
   }, 60_000);
 
   describe('S3 server stopped in the middle of an audit', () => {
