@@ -10,11 +10,11 @@ import type { Store } from '../storage/store';
 import { loadInputs } from './inputs';
 import type { AuditInputs } from './inputs';
 import type { ChunkRun } from './executor';
-import { writeOnce } from './lifecycle';
+import { keepMeasures, writeOnce } from './lifecycle';
 import type { JobDeps } from './lifecycle';
 import { fromJsonBytes, readRecord, toJsonBytes, updateRecord } from './record';
 import { parseAuditRequest } from './request';
-import type { AuditRequest, JobProgress } from './types';
+import type { AuditRequest } from './types';
 
 /** Everything the chunk and report steps need, stored as the `plan` step's result (plain JSON). */
 export interface AuditPlan {
@@ -88,8 +88,6 @@ export async function prepare(jobId: string, deps: JobDeps): Promise<{ plan: Aud
   }
 }
 
-const pick = <K extends keyof JobProgress>(p: JobProgress | undefined, k: K): Partial<JobProgress> => (p?.[k] ? { [k]: p[k] } : {});
-
 /** Whether stored bytes are a whole result of the chunk (a torn object is not JSON of this chunk). */
 function isResultOf(b: Uint8Array, chunkId: string): boolean {
   try {
@@ -106,9 +104,9 @@ function isResultOf(b: Uint8Array, chunkId: string): boolean {
  */
 export async function chunkStep(
   jobId: string, chunk: Chunk, deps: JobDeps, compute: (c: Chunk) => Promise<ChunkRun>,
-): Promise<{ computed: boolean; memoryBytes?: number }> {
+): Promise<{ computed: true; memoryBytes: number } | { computed: false }> {
   const key = await chunkKey(jobId, chunk.id);
-  let memoryBytes: number | undefined;
+  let memoryBytes = 0;
   const { written } = await writeOnce(deps.store, key, (b) => isResultOf(b, chunk.id), async () => {
     const run = await compute(chunk);
     memoryBytes = run.memoryBytes;
@@ -159,7 +157,7 @@ export async function reportStep(plan: AuditPlan, deps: JobDeps, now = () => new
   await updateRecord(deps.store, plan.jobId, (r) => ({
     ...r, status: 'succeeded', finishedAt: now().toISOString(), reportId, error: undefined,
     // The measures of the run stay readable after it: the last chunk's time and the memory peak against the plan.
-    progress: { done: total, total, ...pick(r.progress, 'lastChunk'), ...pick(r.progress, 'memory') },
+    progress: keepMeasures(r.progress, { done: total, total }),
   }));
   return { reportId, report };
 }

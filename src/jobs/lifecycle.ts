@@ -60,7 +60,8 @@ export async function writeProgress(store: Store, jobId: string, progress: JobPr
   await updateRecord(store, jobId, (r) => (r.status === 'running' ? { ...r, progress: keepMeasures(r.progress, progress) } : r));
 }
 
-function keepMeasures(before: JobProgress | undefined, next: JobProgress): JobProgress {
+/** `next` with the measures of `before` it lacks, and the larger memory peak of the two. */
+export function keepMeasures(before: JobProgress | undefined, next: JobProgress): JobProgress {
   const lastChunk = next.lastChunk ?? before?.lastChunk;
   const memory = next.memory ?? before?.memory;
   const peakBytes = Math.max(before?.memory?.peakBytes ?? 0, next.memory?.peakBytes ?? 0);

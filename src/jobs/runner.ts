@@ -117,11 +117,11 @@ async function runChunks(
       if (await opts.isCanceled()) throw new Canceled();
       const chunk = c;
       const t0 = Date.now();
-      const { computed, memoryBytes } = await withRetry(() => chunkStep(plan.jobId, chunk, deps, (x) => executor.run(plan.jobId, x)), opts.retry);
+      const run = await withRetry(() => chunkStep(plan.jobId, chunk, deps, (x) => executor.run(plan.jobId, x)), opts.retry);
       if (!done.has(chunk.id)) finished++;
-      if (computed) ranHere++;
-      await report(computed && memoryBytes !== undefined ? chunkMeasures(plan, chunk.id, (Date.now() - t0) / 1000, memoryBytes) : {});
-      await opts.onEvent?.({ type: 'chunk', jobId: plan.jobId, chunkId: chunk.id, computed });
+      if (run.computed) ranHere++;
+      await report(run.computed ? chunkMeasures(plan, chunk.id, (Date.now() - t0) / 1000, run.memoryBytes) : {});
+      await opts.onEvent?.({ type: 'chunk', jobId: plan.jobId, chunkId: chunk.id, computed: run.computed });
     }
   };
   const lanes = Array.from({ length: Math.max(1, executor.concurrency) }, () => lane().catch((e) => { stop ??= e; }));

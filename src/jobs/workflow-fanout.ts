@@ -2,13 +2,12 @@
 // parts-th chunk (round robin, so each part gets a like mix of variants and attacks) and write their results to the
 // store, polls the store with durable sleeps until every chunk is there, then merges and signs as before. Results
 // are read back from their stored bytes, so the report is the same as a sequential run's, byte for byte.
-import { finishedChunks } from './audit';
+import { PLAN_STEP, finishedChunks } from './audit';
 import type { AuditPlan } from './audit';
 import type { JobDeps } from './lifecycle';
 import { failJob, writeProgress } from './lifecycle';
 import { errorInfo, fromJsonBytes, isFinished, readRecord } from './record';
 import { keys } from '../storage/keys';
-import { PLAN_STEP } from './audit';
 import { STEP_CONFIG, guarded, runChunks } from './workflow-run';
 import type { Fanout, StepDo } from './workflow-run';
 

@@ -10,7 +10,7 @@ import { measureChunk } from './executor';
 import { loadInputs, openContext } from './inputs';
 import type { OpenContext } from './inputs';
 import { errorInfo, isFinished, isTransient, readRecord } from './record';
-import type { JobProgress, JobRecord } from './types';
+import type { JobProgress } from './types';
 
 /** The part of Cloudflare's WorkflowStep used here. */
 export interface StepDo {
@@ -131,16 +131,19 @@ export async function runChunks(
     const out = await step.do(`${o.prefix ?? ''}chunk ${chunk.id}`, STEP_CONFIG, async () => {
       const d = await deps();
       // A part stops when the job ended elsewhere (another part failed it, or it was canceled).
-      if (o.part && isFinished((await readRecord(d.store, jobId)) ?? { status: 'failed' } as JobRecord)) return null;
+      if (o.part) {
+        const r = await readRecord(d.store, jobId);
+        if (!r || isFinished(r)) return null;
+      }
       return guarded(jobId, d, async () => {
         const t0 = Date.now();
-        const { computed, memoryBytes } = await chunkStep(jobId, chunk, d, async (c) => measureChunk((await contextFor(plan, d)).ctx, c));
+        const run = await chunkStep(jobId, chunk, d, async (c) => measureChunk((await contextFor(plan, d)).ctx, c));
         if (o.part) return true;
         // Workers' clock advances at I/O only, so the time is read after the result's write: compute and write.
         const seconds = (Date.now() - t0) / 1000;
         // One step's duration times the steps left: the Workflow gives no cheaper clock across isolates.
         const etaSeconds = Math.round(seconds * (total - i - 1));
-        const measures = computed && memoryBytes !== undefined ? chunkMeasures(plan, chunk.id, seconds, memoryBytes) : {};
+        const measures = run.computed ? chunkMeasures(plan, chunk.id, seconds, run.memoryBytes) : {};
         const progress = { done: i + 1, total, current: chunk.id, etaSeconds, ...measures };
         await writeProgress(d.store, jobId, progress);
         await o.onProgress?.(progress);

@@ -57,7 +57,8 @@ export interface ModelFiles {
   files: Map<string, Uint8Array>;
 }
 
-const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** A file name of an upload or a fetched model (no folders). */
+export const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 function addFile(out: Map<string, Uint8Array>, name: string, bytes: Uint8Array, field: string): void {
   if (!FILE_NAME.test(name) || name.includes('..')) {
@@ -93,7 +94,12 @@ export function onnxUpload(bytes: Uint8Array, others: Map<string, Uint8Array>, f
   if (stray !== undefined) {
     throw new ProblemError(422, 'invalid_upload', `expected only the .onnx file and the external data files it names (${named.join(', ') || 'none'}), got also '${stray.slice(0, 80)}'`, field);
   }
-  return { json: onnxModelJson([...others.keys()]), files: new Map([[ONNX_FILE, bytes], ...others]) };
+  return onnxModelFiles(bytes, others);
+}
+
+/** An .onnx file and its external data files as the model files qaudit stores (under onnxModelJson). */
+export function onnxModelFiles(bytes: Uint8Array, data: ReadonlyMap<string, Uint8Array>): ModelFiles {
+  return { json: onnxModelJson([...data.keys()]), files: new Map([[ONNX_FILE, bytes], ...data]) };
 }
 
 /** Occurrences of `needle` in `hay` (a boundary is at most 70 bytes, so the naive scan stays linear in practice). */

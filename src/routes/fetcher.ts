@@ -1,7 +1,7 @@
 // Fetching models from URLs without becoming an SSRF proxy: https only, host allowlist, public addresses only
 // (every redirect hop re-checked), a byte cap over all files and one deadline.
 import type { AppConfig } from '../config';
-import { onnxUpload, type ModelFiles } from './body';
+import { FILE_NAME, onnxModelFiles, type ModelFiles } from './body';
 import { onnxDataFiles } from '../engine/model/files';
 import { parseModelJson, shardOrder } from './manifest';
 import { isPublicAddress, parseV4 } from './addresses';
@@ -159,12 +159,13 @@ export async function fetchModel(urls: string | readonly string[], fetcher: Fetc
 async function fetchOnnx(url: string, ctx: FetchContext): Promise<ModelFiles> {
   const bytes = await fetchBytes(url, ctx);
   const files = new Map<string, Uint8Array>();
+  // Exactly the files the .onnx names: nothing else is fetched, so there is nothing stray to refuse.
   for (const name of onnxDataFiles(bytes)) files.set(checkedName(name), await fetchBytes(new URL(name, url).href, ctx));
-  return onnxUpload(bytes, files, 'url');
+  return onnxModelFiles(bytes, files);
 }
 
 const checkedName = (name: string) => {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(name)) throw new ProblemError(422, 'invalid_model', `expected weight file names of [A-Za-z0-9_.-], got ${JSON.stringify(name.slice(0, 80))}`, 'url');
+  if (!FILE_NAME.test(name)) throw new ProblemError(422, 'invalid_model', `expected weight file names of [A-Za-z0-9_.-], got ${JSON.stringify(name.slice(0, 80))}`, 'url');
   return name;
 };
 
