@@ -102,21 +102,32 @@ export function preActivationGrad(dy: Tensor, y: Tensor, activation: unknown): T
   return dy;
 }
 
-const fusedConv2dSpec: OpSpec = {
-  name: 'QauditFusedConv2D',
-  stock: 'FusedConv2D',
-  inputsToSave: ['x', 'filter'],
-  outputsToSave: [true],
-  grad: (dy, [x, w, y], attrs) => {
-    // Made here, not in a thunk: tfjs runs each thunk in its own tidy, which would free it for the next one.
-    const pre = preActivationGrad(dy, y!, attrs.activation) as Tensor4D;
-    return {
-      x: () => convInputGrad(pre, w as Tensor4D, x!.shape, attrs),
-      filter: () => convFilterGrad(x as Tensor4D, pre, w!.shape, attrs),
-      bias: () => tf.sum(pre, [0, 1, 2]),
-    };
-  },
-};
+type InputGrad = (dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap) => Tensor4D;
+type FilterGrad = (x: Tensor4D, dy: Tensor4D, wShape: number[], attrs: NamedAttrMap) => Tensor4D;
+
+/**
+ * A fused conv-like op (bias and activation in the stock kernel's output loop) with its gradients: the activation's
+ * from the saved output, then the op's own input and filter gradients, and the bias's as a sum.
+ */
+export function fusedSpec(name: string, stock: string, inputGrad: InputGrad, filterGrad: FilterGrad): OpSpec {
+  return {
+    name,
+    stock,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    grad: (dy, [x, w, y], attrs) => {
+      // Made here, not in a thunk: tfjs runs each thunk in its own tidy, which would free it for the next one.
+      const pre = preActivationGrad(dy, y!, attrs.activation) as Tensor4D;
+      return {
+        x: () => inputGrad(pre, w as Tensor4D, x!.shape, attrs),
+        filter: () => filterGrad(x as Tensor4D, pre, w!.shape, attrs),
+        bias: () => tf.sum(pre, [0, 1, 2]),
+      };
+    },
+  };
+}
+
+const fusedConv2dSpec = fusedSpec('QauditFusedConv2D', 'FusedConv2D', convInputGrad, convFilterGrad);
 
 /**
  * NHWC conv, filter [kh, kw, cin, cout]. Without `fused`, the stock Conv2D kernel. With it, the stock FusedConv2D:

@@ -2,7 +2,7 @@
 // has no depthwise backprop kernels (PLATFORM.md).
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorMap, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
-import { cropTo, dilate, flipSpatial, preActivationGrad, type FusedActivation } from './conv';
+import { cropTo, dilate, flipSpatial, fusedSpec, type FusedActivation } from './conv';
 import { runOp, type OpSpec } from './kernel';
 
 function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
@@ -66,21 +66,7 @@ const depthwiseSpec: OpSpec = {
   }),
 };
 
-const fusedDepthwiseSpec: OpSpec = {
-  name: 'QauditFusedDepthwiseConv2D',
-  stock: 'FusedDepthwiseConv2D',
-  inputsToSave: ['x', 'filter'],
-  outputsToSave: [true],
-  grad: (dy, [x, w, y], attrs) => {
-    // Made here, not in a thunk: tfjs runs each thunk in its own tidy, which would free it for the next one.
-    const pre = preActivationGrad(dy, y!, attrs.activation) as Tensor4D;
-    return {
-      x: () => depthwiseInputGrad(pre, w as Tensor4D, x!.shape, attrs),
-      filter: () => depthwiseFilterGrad(x as Tensor4D, pre, w!.shape, attrs),
-      bias: () => tf.sum(pre, [0, 1, 2]),
-    };
-  },
-};
+const fusedDepthwiseSpec = fusedSpec('QauditFusedDepthwiseConv2D', 'FusedDepthwiseConv2D', depthwiseInputGrad, depthwiseFilterGrad);
 
 /**
  * NHWC depthwise conv, filter [kh, kw, C, m] (output channel c*m + j), stride `strides`, no dilation. With `fused`,
