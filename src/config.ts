@@ -67,6 +67,8 @@ export interface Limits {
   macs: number;
   activationBytes: number;
   jobSeconds: number;
+  /** Workers: WORKFLOW_FANOUT when set (jobs/workflow-fanout.ts DEFAULT_FANOUT otherwise). */
+  workflowFanout?: number;
   queuedPerKey: number;
   queuedPerAddress: number;
 }
@@ -101,7 +103,7 @@ export function configFromEnv(env: Record<string, unknown>, defaults: { chunkMem
   return {
     apiKeys: e.API_KEYS,
     limits: { uploadBytes: e.MAX_UPLOAD_BYTES, jsonBytes: e.MAX_JSON_BYTES, zipEntries: e.MAX_ZIP_ENTRIES, samples: e.MAX_SAMPLES, work: e.MAX_WORK, trainBatches: e.MAX_TRAIN_BATCHES, chunkMemoryBytes: (e.CHUNK_MEMORY_MB ?? defaults.chunkMemoryMb) * MiB,
-      macs: e.MAX_MACS, activationBytes: e.MAX_ACTIVATION_BYTES, jobSeconds: e.MAX_JOB_SECONDS,
+      macs: e.MAX_MACS, activationBytes: e.MAX_ACTIVATION_BYTES, jobSeconds: e.MAX_JOB_SECONDS, workflowFanout: e.WORKFLOW_FANOUT,
       queuedPerKey: e.MAX_QUEUED_PER_KEY, queuedPerAddress: e.MAX_QUEUED_PER_ADDRESS },
     rateLimits: {
       writes: { perMinute: e.RATE_LIMIT_WRITES_PER_MINUTE, burst: e.RATE_LIMIT_WRITE_BURST },

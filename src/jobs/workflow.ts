@@ -24,22 +24,15 @@ export interface AuditWorkflowEnv {
   [name: string]: unknown;
 }
 
-/** Parts a Workers audit may fan out to: WORKFLOW_FANOUT (validated by src/config.ts at the API), else DEFAULT_FANOUT. */
-function fanoutFromEnv(env: Record<string, unknown>): number {
-  const n = Number(env.WORKFLOW_FANOUT ?? DEFAULT_FANOUT);
-  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_FANOUT;
-}
-
 /** Store, key, chunk memory and job time limit from the Worker's environment; the built-in MNIST comes from the bucket (`npm run seed`). */
 export async function workerDeps(env: AuditWorkflowEnv): Promise<JobDeps> {
   const config = s3ConfigFromEnv(env as Record<string, string | undefined>);
   if (!config) throw new StorageError('invalid_config', 'expected S3_* variables on Workers, got none (there is no embedded store)');
   const signingKey = await importPrivateKey(JSON.parse(env.SIGNING_KEY) as PrivateJwk);
-  // CHUNK_MEMORY_MB as the API reads it (src/config.ts, validated there), so the plan refuses nothing the API accepted.
-  const mb = Number(env.CHUNK_MEMORY_MB ?? '');
-  // MAX_JOB_SECONDS as the Node driver reads it (the same variable and default).
-  const maxJobSeconds = configFromEnv(env).limits.jobSeconds;
-  return { store: new S3Store(config), signingKey, memoryBudget: Number.isInteger(mb) && mb > 0 ? mb * 2 ** 20 : undefined, maxJobSeconds };
+  // CHUNK_MEMORY_MB and MAX_JOB_SECONDS as the API and the Node driver read them (one parse, src/config.ts), so the
+  // plan refuses nothing the API accepted.
+  const { limits } = configFromEnv(env);
+  return { store: new S3Store(config), signingKey, memoryBudget: limits.chunkMemoryBytes, maxJobSeconds: limits.jobSeconds };
 }
 
 export class AuditWorkflow extends WorkflowEntrypoint<AuditWorkflowEnv, AuditParams> {
@@ -51,6 +44,7 @@ export class AuditWorkflow extends WorkflowEntrypoint<AuditWorkflowEnv, AuditPar
       return this.deps;
     };
     const spawn: SpawnPart = (id, k, n) => createOnce(this.env.AUDIT_WORKFLOW, `${id}-p${k}`, { jobId: id, kind: 'audit', part: k, of: n });
-    return runWorkflowJob(event.payload, step, deps, { fanout: workflowFanout(fanoutFromEnv(this.env), spawn) });
+    const parts = configFromEnv(this.env).limits.workflowFanout ?? DEFAULT_FANOUT;
+    return runWorkflowJob(event.payload, step, deps, { fanout: workflowFanout(parts, spawn) });
   }
 }
