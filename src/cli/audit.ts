@@ -3,11 +3,13 @@ import type { Report } from '../engine/audit';
 import { EngineError } from '../engine/errors';
 import { configFromEnv, NODE_DEFAULTS } from '../config';
 import { builtinMnist } from '../data/mnist.node';
+import { auditSampleLines } from '../jobs/audit';
 import { runAuditLocally } from '../jobs/runner.node';
+import { MemoryStore } from '../storage/memory';
 import { modelDigest } from '../storage/digest';
 import { parseAuditFlags, settingsFromFlags } from './args';
 import { readData, readModelFiles } from './files';
-import { OUTPUT_HELP, parseGates, prepareBaseline, writeOutputs } from './outputs';
+import { OUTPUT_HELP, parseGates, prepareBaseline, writeJsonLines, writeOutputs } from './outputs';
 import { createProgress } from './progress';
 import { formatSummary } from './summary';
 
@@ -57,8 +59,11 @@ export async function auditCommand(argv: string[]): Promise<number> {
   const baseline = await prepareBaseline(gates, { keys: flags.keys });
   const progress = createProgress(flags.quiet);
   let report: Report;
+  const store = new MemoryStore();
   try {
-    ({ report } = await runAuditLocally({
+    let jobId: string;
+    ({ report, jobId } = await runAuditLocally({
+      store,
       modelJson: files.json,
       shards: files.shards,
       modelSha256: await modelDigest(files.jsonBytes, [...files.shards.values()]),
@@ -72,6 +77,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
         if (e.type === 'progress') progress.update(e.progress.done, e.progress.total, e.progress.current ?? '');
       },
     }));
+    if (flags['per-sample']) await writeJsonLines(flags['per-sample'], (await auditSampleLines(jobId, store))!);
   } finally {
     progress.stop();
   }

@@ -1,6 +1,9 @@
 // What `qaudit audit` and `qaudit submit --wait` do with a finished report: the files (JSON, JUnit, SARIF,
 // Markdown, model card), the --fail-under gate and the --baseline/--max-drop regression gate, as one exit code.
+import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { checkThresholds, parseThresholds, renderJunit } from '../engine/audit';
 import type { Report, Threshold } from '../engine/audit';
@@ -21,6 +24,7 @@ export const OUTPUT_OPTIONS = {
   sarif: { type: 'string' },
   markdown: { type: 'string' },
   'model-card': { type: 'string' },
+  'per-sample': { type: 'string' },
   'fail-under': { type: 'string' },
   baseline: { type: 'string' },
   'max-drop': { type: 'string' },
@@ -33,6 +37,8 @@ export const OUTPUT_HELP = `  --out FILE          write the JSON report
   --sarif FILE        write SARIF 2.1.0 (code scanning): missed thresholds and error-level sanity flags
   --markdown FILE     write a Markdown summary (tables of the headline, variants, thresholds, deltas)
   --model-card FILE   write a Hugging Face model card model-index block (YAML front matter)
+  --per-sample FILE   write per-sample results as JSON lines: {sample, row, label, prediction, correct} per row
+                      and sample (docs/report.md#per-sample-results)
   --fail-under LIST   thresholds like "pgd@0.3=0.5,fgsm@0.1=0.8": exit 1 when accuracy is below
   --baseline SPEC     an earlier report to compare with: report.json, its attestation file (verified with --keys),
                       a report URL, or an audit id with --server (verified with the server's keys)
@@ -69,6 +75,14 @@ export async function prepareBaseline(g: Gates, o: { server?: string; keys?: str
 function artifactPath(model: string): string {
   const rel = relative(process.cwd(), resolve(model));
   return (rel.startsWith('..') ? model : rel).split(sep).join('/');
+}
+
+/** Writes JSON lines (already text, or SampleLine-like objects) to `file`, streaming. */
+export async function writeJsonLines(file: string, lines: Iterable<unknown> | AsyncIterable<Uint8Array>): Promise<void> {
+  const source = Symbol.asyncIterator in lines ? lines : Readable.from((function* () {
+    for (const l of lines as Iterable<unknown>) yield `${JSON.stringify(l)}\n`;
+  })());
+  await pipeline(source, createWriteStream(file));
 }
 
 export async function writeOutputs(report: Report, f: OutputFlags, g: Gates, o: { model: string; baseline?: Baseline; reportUrl?: string; signature?: SignatureInfo }): Promise<number> {

@@ -1,4 +1,6 @@
 // `qaudit submit`: the same audit on a qaudit server: upload, start, follow progress, fetch the signed report, gate.
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebStream } from 'node:stream/web';
 import { writeFile } from 'node:fs/promises';
 import type { Report } from '../engine/audit';
 import { EngineError } from '../engine/errors';
@@ -7,7 +9,7 @@ import { AUDIT_OPTIONS, settingsFromFlags } from './args';
 import { AUDIT_HELP } from './audit';
 import { readModelFiles, type ModelFiles } from './files';
 import { sha256Hex, type PublicJwk } from '../attest';
-import { parseGates, prepareBaseline, writeOutputs } from './outputs';
+import { parseGates, prepareBaseline, writeJsonLines, writeOutputs } from './outputs';
 import { parseFlags } from './suggest';
 import { ApiClient, parseJwks } from './http';
 import { RemoteError, checkSucceeded, follow, resolveData, seconds, uploadModel, withRemoteErrors } from './remote';
@@ -53,7 +55,7 @@ interface AuditView {
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
   progress: { done: number; total: number; current?: string; etaSeconds?: number };
   error?: { code: string; message: string };
-  links: { self: string; report: string; reportHtml: string; junit: string; attestation: string };
+  links: { self: string; report: string; reportHtml: string; junit: string; samples: string; attestation: string };
 }
 
 type SubmitFlags = ReturnType<typeof parseSubmitFlags>;
@@ -70,7 +72,7 @@ function checkFlags(f: SubmitFlags) {
   if (f.surrogate) throw new EngineError('invalid_argument', '--surrogate: expected no surrogate with submit (the server API takes none), got one; use qaudit audit');
   if (f.threads) throw new EngineError('invalid_argument', '--threads: expected no thread count with submit (the server decides), got one');
   // Outputs and gates need the finished report: without --wait they would silently pass.
-  const needWait = (['out', 'junit', 'html', 'sarif', 'markdown', 'model-card', 'attestation', 'test-result', 'keys', 'fail-under', 'baseline', 'max-drop'] as const).find((k) => f[k] !== undefined);
+  const needWait = (['out', 'junit', 'html', 'sarif', 'markdown', 'model-card', 'per-sample', 'attestation', 'test-result', 'keys', 'fail-under', 'baseline', 'max-drop'] as const).find((k) => f[k] !== undefined);
   if (needWait && !f.wait) throw new EngineError('invalid_argument', `--${needWait}: expected --wait with it (the report exists once the audit finishes), got no --wait`);
   if (f.data === 'mnist-train') throw new EngineError('invalid_argument', "--data: expected mnist (the server's test split), an .npz file or a data set id, got 'mnist-train'");
   const settings = settingsFromFlags(f);
@@ -132,6 +134,7 @@ async function run(client: ApiClient, flags: SubmitFlags, o: ReturnType<typeof c
     if (keys.length === 0) throw new RemoteError('--test-result: expected the server to publish a signing key, got none', 3);
     await writeFile(flags['test-result'], JSON.stringify(await fetchTestResult(client, a, files, keys), null, 2) + '\n');
   }
+  if (flags['per-sample']) await writeJsonLines(flags['per-sample'], Readable.fromWeb((await client.request('GET', a.links.samples)).body! as WebStream<Uint8Array>));
   console.log(formatSummary(report));
   if (flags.attestation && envelope !== undefined) await writeFile(flags.attestation, JSON.stringify(envelope, null, 2) + '\n');
   // Rendered here rather than fetched: the server's JUnit and SARIF know nothing of this run's thresholds.

@@ -1,7 +1,7 @@
 // The audit job as resumable steps shared by both drivers: prepare (plan), one step per chunk, report (merge + sign).
 // Each step writes its result under keys.jobChunk(job, step) and, when retried, finds it there instead of redoing it.
-import { DEFAULT_MEMORY_BUDGET, chunkBytes, mergeReport, parseSettings, planAudit, planVariants, withMicroBatch } from '../engine/audit';
-import type { AuditSettings, Chunk, ChunkResult, DataInfo, Report } from '../engine/audit';
+import { DEFAULT_MEMORY_BUDGET, chunkBytes, mergeReport, mergeResults, parseSettings, planAudit, planVariants, sampleLines, withMicroBatch } from '../engine/audit';
+import type { AuditSettings, Chunk, ChunkResult, DataInfo, Report, SampleLine } from '../engine/audit';
 import type { ModelSummary } from '../engine/model/types';
 import { createStatement, sha256Hex, signStatement } from '../attest';
 import { keys } from '../storage/keys';
@@ -160,4 +160,16 @@ export async function reportStep(plan: AuditPlan, deps: JobDeps, now = () => new
     progress: keepMeasures(r.progress, { done: total, total }),
   }));
   return { reportId, report };
+}
+
+/**
+ * The per-sample lines of an audit whose chunks are all stored, merged from its stored plan and chunk results as
+ * the report step merges them; undefined when the job has no plan (it never started, or is no audit).
+ */
+export async function auditSampleLines(jobId: string, store: Store): Promise<Generator<SampleLine> | undefined> {
+  const bytes = await store.get(keys.jobChunk(jobId, PLAN_STEP));
+  if (!bytes || !isPlan(bytes, jobId)) return undefined;
+  const plan = fromJsonBytes<AuditPlan>(bytes);
+  const results = await readResults(plan, store);
+  return sampleLines(mergeResults(plan.settings, plan.summary, plan.chunks, results, plan.data, { surrogate: plan.surrogate }));
 }

@@ -41,5 +41,6 @@ export const auditLinks = (id: string) => ({
   sarif: `/v1/audits/${id}/report.sarif`,
   modelCard: `/v1/audits/${id}/model-card.md`,
   testResult: `/v1/audits/${id}/test-result`,
+  samples: `/v1/audits/${id}/samples.jsonl`,
   attestation: `/v1/audits/${id}/attestation`,
 });

@@ -1,7 +1,9 @@
-// /v1/audits/{id}/report(.html|.junit.xml) and /attestation: readable by anyone holding the unguessable audit id.
+// /v1/audits/{id}/report(.html|.junit.xml|.sarif), /samples.jsonl and /attestation: readable by anyone holding the
+// unguessable audit id.
 import { createRoute, z } from '@hono/zod-openapi';
 import { parseThresholds, renderJunit } from '../engine/audit/junit';
 import type { Report } from '../engine/audit/report';
+import { auditSampleLines } from '../jobs/audit';
 import type { AuditRequest, JobRecord } from '../jobs/types';
 import { renderSarif } from '../report/sarif';
 import { renderModelCard } from '../report/model-card';
@@ -28,6 +30,7 @@ const junit = route('/{id}/report.junit.xml', 'The report as JUnit XML', 'applic
 const sarif = route('/{id}/report.sarif', 'The report as SARIF 2.1.0: one result per missed failUnder threshold and per error-level sanity flag', 'application/sarif+json', z.record(z.string(), z.unknown()));
 const card = route('/{id}/model-card.md', 'A Hugging Face model card model-index block (YAML front matter) with the headline numbers', 'text/markdown', z.string());
 const tested = route('/{id}/test-result', 'An in-toto test-result v0.1 Statement over the audit (DSSE envelope; subjects: the model files by name, as OpenSSF model-signing lists them)', 'application/json', EnvelopeSchema);
+const samples = route('/{id}/samples.jsonl', 'Per-sample results as JSON lines: {sample, row, label, prediction, correct} per report row and sample (docs/report.md#per-sample-results)', 'application/x-ndjson', z.string());
 const attestation = route('/{id}/attestation', 'The signed in-toto Statement over the report (DSSE envelope, verify with GET /v1/keys)', 'application/json', EnvelopeSchema);
 
 const describeGates = (ts: ReturnType<typeof parseThresholds>) => ts.map((t) => (t.epsilon === null ? `${t.target}=${t.min}` : `${t.target}@${t.epsilon}=${t.min}`)).join(',');
@@ -109,10 +112,38 @@ export function reportsApp(deps: ResolvedDeps) {
     return c.json(await signStatement(statement, deps.signer), 200);
   });
 
+  app.openapi(samples, async (c) => {
+    const { id } = c.req.valid('param');
+    const rec = await finished(deps.store, id);
+    const lines = await auditSampleLines(rec.id, deps.store);
+    if (!lines) throw new ProblemError(404, 'not_found', 'expected the stored plan and chunk results of this audit, got none', 'path.id');
+    return c.body(jsonLines(lines), 200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'content-disposition': `attachment; filename="${id}-samples.jsonl"` });
+  });
+
   app.openapi(attestation, async (c) => {
     const rec = await finished(deps.store, c.req.valid('param').id);
     return c.json(await readJsonKey<z.infer<typeof EnvelopeSchema>>(deps.store, keys.attestation(reportId(rec)), 'attestation'), 200);
   });
 
   return app;
+}
+
+/** A lazy stream of JSON lines, 1000 lines per chunk, so a large audit's lines are never one string. */
+function jsonLines(lines: Iterator<unknown>): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return new ReadableStream({
+    pull(ctrl) {
+      let text = '';
+      for (let k = 0; k < 1000; k++) {
+        const next = lines.next();
+        if (next.done) {
+          if (text) ctrl.enqueue(enc.encode(text));
+          ctrl.close();
+          return;
+        }
+        text += `${JSON.stringify(next.value)}\n`;
+      }
+      ctrl.enqueue(enc.encode(text));
+    },
+  });
 }

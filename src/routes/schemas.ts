@@ -90,7 +90,7 @@ export const ListQuery = z.object({
 
 export const JobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']);
 export const AuditLinksSchema = z.object({
-  self: z.string(), report: z.string(), reportHtml: z.string(), junit: z.string(), sarif: z.string(), modelCard: z.string(), testResult: z.string(), attestation: z.string(),
+  self: z.string(), report: z.string(), reportHtml: z.string(), junit: z.string(), sarif: z.string(), modelCard: z.string(), testResult: z.string(), samples: z.string(), attestation: z.string(),
 });
 /** A job's progress (jobs/types.ts JobProgress as presented by routes/progress.ts). */
 export const ProgressSchema = z.object({

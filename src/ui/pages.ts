@@ -127,7 +127,7 @@ export function progressPage(id: string): string {
 </dl>
 <p id="error" class="error" role="alert" hidden></p>
 <p id="done" hidden><a id="report-link" href="/v1/audits/${id}/report.html">Open the report</a>
-· <a href="/v1/audits/${id}/report">JSON</a> · <a href="/v1/audits/${id}/report.junit.xml">JUnit</a></p>
+· <a href="/v1/audits/${id}/report">JSON</a> · <a href="/v1/audits/${id}/report.junit.xml">JUnit</a> · <a href="/v1/audits/${id}/samples.jsonl">per-sample JSON lines</a></p>
 </section>
 <p><a href="/">Start another audit</a></p>`, 'progress');
 }

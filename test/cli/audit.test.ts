@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/engine/audit/report';
+import { rowKey } from '../../src/engine/audit/samples';
 
 const dir = mkdtempSync(join(tmpdir(), 'qaudit-cli-'));
 const qaudit = (...args: string[]) => spawnSync(process.execPath, ['bin/qaudit.mjs', ...args], { encoding: 'utf8', timeout: 240_000 });
@@ -16,8 +17,9 @@ describe('qaudit audit', { timeout: 180_000 }, () => {
   it('audits the quantized example with every attack and the defense, writes JSON and JUnit, gates on thresholds', () => {
     const out = join(dir, 'report.json');
     const junit = join(dir, 'report.xml');
+    const perSample = join(dir, 'samples.jsonl');
     const r = qaudit('audit', '--model', W4, '--surrogate', FLOAT, '--limit', '16', '--bits', '2', '--eps', '0.1,0.3',
-      '--steps', '5', '--queries', '30', '--defense', 'nonlinear', '--out', out, '--junit', junit,
+      '--steps', '5', '--queries', '30', '--defense', 'nonlinear', '--out', out, '--junit', junit, '--per-sample', perSample,
       '--fail-under', 'clean=0.05,pgd@0.3=0.99', '--quiet');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
@@ -34,6 +36,14 @@ describe('qaudit audit', { timeout: 180_000 }, () => {
     expect(seen).toContain('square|w2|none|false');
     expect(seen).toContain('transfer|original|none|false');
     expect(report.rows.every((x) => x.accuracy >= 0 && x.accuracy <= 1 && x.samples === 16)).toBe(true);
+    // Per-sample lines: every row (defended and adaptive ones included) and clean classifier, counting as the report.
+    const lines = readFileSync(perSample, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { row: string; sample: number; correct: number });
+    expect(lines).toHaveLength((report.rows.length + report.clean.length) * 16);
+    for (const x of report.rows) {
+      const mine = lines.filter((l) => l.row === rowKey(x));
+      expect(mine.map((l) => l.sample), rowKey(x)).toEqual([...Array(16).keys()]);
+      expect(mine.filter((l) => l.correct).length, rowKey(x)).toBe(x.correct);
+    }
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/^<\?xml/);
     expect(xml).toContain('<testsuite');

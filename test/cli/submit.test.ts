@@ -60,7 +60,7 @@ describe('qaudit submit', { timeout: 180_000 }, () => {
   it('uploads, follows the audit, verifies the attestation, writes the report and gates like audit (exit 1)', async () => {
     const junit = join(dir, 'report.xml');
     const r = await qaudit(['submit', '--server', url, '--model', W4, ...SETTINGS, '--wait', '--poll-interval', '0.3',
-      '--out', out, '--junit', junit, '--attestation', envelope, '--fail-under', 'clean=0.05,pgd@0.3=0.99']);
+      '--out', out, '--junit', junit, '--attestation', envelope, '--per-sample', join(dir, 'server.jsonl'), '--fail-under', 'clean=0.05,pgd@0.3=0.99']);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/^model [0-9a-f]{64} uploaded/m);
     expect(r.stdout).toMatch(new RegExp(`^audit [0-9a-f]{32} queued: ${url}/v1/audits/[0-9a-f]{32}$`, 'm'));
@@ -74,12 +74,16 @@ describe('qaudit submit', { timeout: 180_000 }, () => {
 
     // The same flags on this machine give the same numbers: one engine, one seed, one plan.
     const localOut = join(dir, 'local.json');
-    const local = await qaudit(['audit', '--model', W4, ...SETTINGS, '--threads', '1', '--quiet', '--out', localOut]);
+    const local = await qaudit(['audit', '--model', W4, ...SETTINGS, '--threads', '1', '--quiet', '--out', localOut, '--per-sample', join(dir, 'local.jsonl')]);
     expect(local.status, local.stderr).toBe(0);
     const mine = ReportSchema.parse(JSON.parse(readFileSync(localOut, 'utf8')));
     expect(report.rows).toEqual(mine.rows);
     expect(report.clean).toEqual(mine.clean);
     expect(report.settings).toEqual(mine.settings);
+    // Per-sample lines: the server's download and the local file are the same bytes, one line per row and sample.
+    const served = readFileSync(join(dir, 'server.jsonl'), 'utf8');
+    expect(served.split('\n').length - 1).toBe((report.rows.length + report.clean.length) * report.data.samples);
+    expect(served).toBe(readFileSync(join(dir, 'local.jsonl'), 'utf8'));
   });
 
   it('uploads an .npz given as --data, exits 0 when every threshold is met, and the JUnit report has no failure', async () => {

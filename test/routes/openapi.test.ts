@@ -25,6 +25,7 @@ describe('OpenAPI document', () => {
       'DELETE /v1/audits/{id}', 'GET /healthz', 'GET /v1/audits', 'GET /v1/audits/{id}', 'GET /v1/audits/{id}/attestation',
       'GET /v1/audits/{id}/report', 'GET /v1/audits/{id}/report.html', 'GET /v1/audits/{id}/report.junit.xml',
       'GET /v1/audits/{id}/report.sarif', 'GET /v1/audits/{id}/model-card.md', 'GET /v1/audits/{id}/test-result',
+      'GET /v1/audits/{id}/samples.jsonl',
       'GET /v1/datasets/{id}', 'GET /v1/keys', 'GET /v1/models/{id}', 'POST /v1/audits', 'POST /v1/datasets',
       'POST /v1/hooks/huggingface', 'POST /v1/hooks/mlflow', 'POST /v1/models',
       'DELETE /v1/retrain-jobs/{id}', 'GET /v1/retrain-jobs', 'GET /v1/retrain-jobs/{id}', 'GET /v1/retrain-jobs/{id}/attestation',

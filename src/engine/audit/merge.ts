@@ -23,6 +23,11 @@ export interface DataInfo {
   total: number;
 }
 
+/** Every chunk's per-sample results in global sample order (what the report and the per-sample lines read). */
+export function mergeResults(settings: AuditSettings, summary: ModelSummary, chunks: Chunk[], results: ChunkResult[], data: DataInfo, opts: { surrogate?: boolean } = {}): Merged {
+  return gather(settings, { modelBits: summary.bits, dataSize: data.total, surrogate: opts.surrogate }, chunks, results);
+}
+
 export function mergeReport(settings: AuditSettings, summary: ModelSummary, chunks: Chunk[], results: ChunkResult[], data: DataInfo, opts: { surrogate?: boolean } = {}): Report {
   const input: PlanInput = { modelBits: summary.bits, dataSize: data.total, surrogate: opts.surrogate };
   const m = gather(settings, input, chunks, results);

@@ -15,6 +15,8 @@ import { HSJ_DEFAULTS } from '../attacks/hsj';
 export interface Series {
   row: Omit<Row, 'accuracy' | 'samples' | 'correct'>;
   correct: number[];
+  /** The row's classifier's prediction on the row's adversarial input, per sample. */
+  predicted: number[];
 }
 
 type Transfers = { chunk: Extract<Chunk, { kind: 'transfer' }>; result: TransferResult }[];
@@ -60,15 +62,15 @@ export function buildSeries(
             const key = clfKey(variant, g.defense);
             const parts = transfers.filter((t) => t.chunk.epsilon === epsilon && t.result.correct[key]);
             if (g.adaptive || parts.length === 0 || !source) continue;
-            const sorted = tile(parts.map((p) => ({ ...p.result, correct: p.result.correct[key]! })), n, `transfer ${key} @${epsilon}`);
-            out.push({ row: { ...row, source }, correct: and(sorted.flatMap((p) => p.correct)) });
+            const sorted = tile(parts.map((p) => ({ ...p.result, correct: p.result.correct[key]!, predicted: p.result.predicted[key]! })), n, `transfer ${key} @${epsilon}`);
+            out.push({ row: { ...row, source }, correct: and(sorted.flatMap((p) => p.correct)), predicted: sorted.flatMap((p) => p.predicted) });
             continue;
           }
           const parts = attacks.filter((a) => a.chunk.attack === attack && a.chunk.variant === variant && a.chunk.epsilon === epsilon
             && a.chunk.defense === g.defense && a.chunk.adaptive === g.adaptive);
           if (parts.length === 0) continue;
           const sorted = tile(parts.map((p) => p.result), n, `${attack}:${variant}:${guardTag(g)}:${epsilon}`);
-          out.push({ row: { ...row, ...extras(settings, sorted, clean.labels) }, correct: and(sorted.flatMap((p) => p.correct)) });
+          out.push({ row: { ...row, ...extras(settings, sorted, clean.labels) }, correct: and(sorted.flatMap((p) => p.correct)), predicted: sorted.flatMap((p) => p.predicted) });
         }
       }
     }
