@@ -9,6 +9,7 @@ torchattacks' own CW is the L2 minimum-norm optimisation, a different attack.
 Usage: python3 pytorch_side.py inputs.npz settings.json out.json
 """
 import json
+import math
 import sys
 
 import numpy as np
@@ -65,6 +66,49 @@ class PGDCW(torchattacks.PGD):
         return adv
 
 
+class SquareRedraw(torchattacks.Square):
+    """torchattacks' Square at L-inf (its attack_single_run loop, with the same window schedule and margin loss)
+    plus the authors' original redraw (max-andr/square-attack, attack.py): a sample whose proposed window would
+    leave its current best unchanged draws new signs for that window until it changes, so no query is spent on an
+    unchanged image. torchattacks, like AutoAttack's torch port, shares one window and one sign per iteration across
+    the batch and has no such loop."""
+
+    def attack_single_run(self, x, y):
+        with torch.no_grad():
+            c, h, w = x.shape[1:]
+            n_features = c * h * w
+            x_best = torch.clamp(x + self.eps * self.random_choice([x.shape[0], c, 1, w]), 0.0, 1.0)
+            margin_min, loss_min = self.margin_and_loss(x_best, y)
+            n_queries = torch.ones(x.shape[0])
+            for i_iter in range(self.n_queries):
+                idx = (margin_min > 0.0).nonzero().flatten()
+                if len(idx) == 0:
+                    break
+                x_curr, x_best_curr, y_curr = x[idx], x_best[idx], y[idx]
+                p = self.p_selection(i_iter)
+                s = max(int(round(math.sqrt(p * n_features / c))), 1)
+                vh = self.random_int(0, h - s)
+                vw = self.random_int(0, w - s)
+                signs = self.random_choice([1, c, 1, 1]).repeat(len(idx), 1, 1, 1)
+                for _ in range(100):
+                    window = torch.clamp(x_curr[:, :, vh:vh + s, vw:vw + s] + self.eps * signs, 0.0, 1.0)
+                    same = ((window - x_best_curr[:, :, vh:vh + s, vw:vw + s]).abs() < 1e-7).flatten(1).all(1)
+                    if not same.any():
+                        break
+                    signs[same] = self.random_choice([int(same.sum()), c, 1, 1])
+                x_new = x_best_curr.clone()
+                x_new[:, :, vh:vh + s, vw:vw + s] = window
+                margin, loss = self.margin_and_loss(x_new, y_curr)
+                improved = (loss < loss_min[idx]).float()
+                loss_min[idx] = improved * loss + (1.0 - improved) * loss_min[idx]
+                improved = torch.max(improved, (margin <= 0.0).float())
+                margin_min[idx] = improved * margin + (1.0 - improved) * margin_min[idx]
+                improved = improved.reshape([-1, 1, 1, 1])
+                x_best[idx] = improved * x_new + (1.0 - improved) * x_best_curr
+                n_queries[idx] += 1.0
+        return n_queries, x_best
+
+
 def make(model, row, s):
     a, eps = row['attack'], row['eps']
     norm = 'Linf' if row['norm'] == 'linf' else 'L2'
@@ -112,6 +156,11 @@ def main():
         key = f"{row['attack']}|{row['norm']}|{row['eps']}"
         out['rows'][key] = robust(model, make(model, row, s), x, y)
         print(key, out['rows'][key], flush=True)
+        if row['attack'] == 'square' and row['norm'] == 'linf':
+            torch.manual_seed(s['seed'])
+            redraw = SquareRedraw(model, norm='Linf', eps=row['eps'], n_queries=s['squareQueries'], p_init=0.8, loss='margin', seed=0)
+            out['rows'][f"square-redraw|linf|{row['eps']}"] = robust(model, redraw, x, y)
+            print('square-redraw', row['eps'], out['rows'][f"square-redraw|linf|{row['eps']}"], flush=True)
     json.dump(out, open(sys.argv[3], 'w'), indent=1)
 
 

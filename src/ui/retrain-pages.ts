@@ -54,6 +54,12 @@ export function retrainFormPage(): string {
 <select id="method" name="method">${options(METHODS, 'boundary')}</select>
 <label for="bits">Bit width of the repaired model</label>
 <select id="bits" name="bits">${options([8, 7, 6, 5, 4, 3, 2, 1].map((b) => [String(b), `${b} bit`]), '4')}</select>
+<label for="defense">Input mapping to train in (the nonlinear-mapping defense)</label>
+<select id="defense" name="defense" aria-describedby="defense-help">
+<option value="none" selected>None</option><option value="staircase">Staircase input mapping</option>
+<option value="sine">Sine input mapping</option><option value="random">Random input mapping</option>
+</select>
+<p id="defense-help" class="help">With a mapping, the network is fine-tuned behind it and both closing audits attack it plainly, adaptively (BPDA, EOT) and without gradients.</p>
 <label for="epochs">Epochs (passes over the training data)</label>
 <input id="epochs" name="epochs" type="number" min="1" max="1000" inputmode="numeric" required>
 <label for="max-batches">Mini-batches at most (empty: every batch of every epoch)</label>

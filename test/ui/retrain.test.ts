@@ -83,6 +83,29 @@ describe('retraining pages in Chromium', () => {
     await page.close();
   });
 
+  it('sends the chosen input mapping as the job\'s defense, and none when None is chosen', { timeout: 60_000 }, async () => {
+    const { page, violations } = await watchedPage(h.browser);
+    const bodies: Record<string, unknown>[] = [];
+    // The POST is answered here: what is checked is what the form sends (the API's handling is tested in test/routes).
+    await page.route('**/v1/retrain-jobs', (route) => {
+      bodies.push(JSON.parse(route.request().postData() ?? '{}') as Record<string, unknown>);
+      return route.fulfill({ status: 400, contentType: 'application/problem+json', json: { status: 400, code: 'invalid_request', detail: 'stopped by the test' } });
+    });
+    await page.goto(`${h.server.url}/retrain`);
+    await page.getByLabel(/Float TensorFlow\.js Layers model/).setInputFiles(FLOAT);
+    await page.getByRole('button', { name: 'Quick' }).click();
+    expect(await page.getByLabel(/Input mapping to train in/).inputValue()).toBe('none');
+    for (const mapping of ['sine', 'none']) {
+      await page.getByLabel(/Input mapping to train in/).selectOption(mapping);
+      await page.getByRole('button', { name: 'Start retraining' }).click();
+      await expect.poll(() => bodies.length, { timeout: 30_000 }).toBe(mapping === 'sine' ? 1 : 2);
+    }
+    expect(bodies[0]).toMatchObject({ method: 'boundary', defense: 'sine' });
+    expect(bodies[1]).not.toHaveProperty('defense');
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
   it('shows a failed job as failed with its reason and the curve it reached, and stops polling', { timeout: 60_000 }, async () => {
     const { page, violations } = await watchedPage(h.browser);
     const id = 'f'.repeat(32);

@@ -59,6 +59,8 @@ function retrainBody(form: HTMLFormElement): Record<string, unknown> {
     method: field<HTMLSelectElement>(form, 'method').value, bits: Number(field<HTMLSelectElement>(form, 'bits').value), epochs: num('epochs'), settings, audit,
   };
   if (num('seed') !== undefined) body.seed = num('seed');
+  const defense = field<HTMLSelectElement>(form, 'defense').value;
+  if (defense !== 'none') body.defense = defense;
   return body;
 }
 
