@@ -89,7 +89,7 @@ export async function startAudit(deps: ResolvedDeps, body: { model: string; data
   }
   let microBatch: number;
   try {
-    microBatch = settings.microBatch ?? planMemory(summary, planVariants(settings, summary.bits).length, limits.chunkMemoryBytes).microBatch;
+    microBatch = settings.microBatch ?? planMemory(summary, planVariants(settings, summary.bits).length, limits.chunkMemoryBytes, settings.chunkSize).microBatch;
   } catch (e) {
     if (e instanceof EngineError) throw new ProblemError(422, 'limit_exceeded', e.message, 'body.bits');
     throw e;

@@ -28,9 +28,12 @@ export function chunkBytes(summary: Pick<ModelSummary, 'parameters' | 'activatio
   return ENGINE_BYTES + 4 * summary.parameters * variants + Math.ceil(ATTACK_OVERHEAD * microBatch * (summary.activationBytes ?? 0));
 }
 
-/** The largest allowed micro-batch that fits `budget`; a limit_exceeded error naming the sizes when none does. */
-export function planMemory(summary: Pick<ModelSummary, 'parameters' | 'activationBytes'>, variants: number, budget = DEFAULT_MEMORY_BUDGET): MemoryPlan {
-  const fits = [...MICRO_BATCHES].reverse().find((m) => chunkBytes(summary, variants, m) <= budget);
+/**
+ * The largest allowed micro-batch, at most the chunk's size, that fits `budget`; a limit_exceeded error naming the
+ * sizes when none does.
+ */
+export function planMemory(summary: Pick<ModelSummary, 'parameters' | 'activationBytes'>, variants: number, budget = DEFAULT_MEMORY_BUDGET, chunkSize = Infinity): MemoryPlan {
+  const fits = MICRO_BATCHES.filter((m) => m <= Math.max(chunkSize, 1)).reverse().find((m) => chunkBytes(summary, variants, m) <= budget);
   if (fits === undefined) {
     const need = chunkBytes(summary, variants, 1);
     const mb = (b: number) => `${Math.ceil(b / 2 ** 20)} MB`;
@@ -41,6 +44,6 @@ export function planMemory(summary: Pick<ModelSummary, 'parameters' | 'activatio
 
 /** Settings with the micro-batch fixed: the caller's choice, else the plan's (stored with the job, so every runtime uses it). */
 export function withMicroBatch(settings: AuditSettings, summary: Pick<ModelSummary, 'parameters' | 'activationBytes'>, variants: number, budget?: number): AuditSettings {
-  const plan = planMemory(summary, variants, budget);
+  const plan = planMemory(summary, variants, budget, settings.chunkSize);
   return { ...settings, microBatch: settings.microBatch ?? plan.microBatch };
 }

@@ -79,11 +79,12 @@ describe('inputs as users have them', () => {
 
   it('every micro-batch size gives the same chunk results, bit for bit', { timeout: 120_000 }, async () => {
     const m = loadLayersModel(file.json, file.shards);
-    const data = images(20);
+    const data = images(40);
     data.y = labelByModel(m, data, 4);
     let first: ChunkResult[] | undefined;
-    for (const microBatch of [16, 4, 1]) {
-      const { results, ctx } = await runAll(m, data, { attacks: ['fgsm', 'pgd', 'square'], steps: 5, stepSize: 0.02, queries: 20, bits: [4], limit: 20, microBatch, sanity: false });
+    // One chunk of 40 samples: batches of 40, 32 + 8, 16 + 16 + 8, and ten of 4.
+    for (const microBatch of [64, 32, 16, 4]) {
+      const { results, ctx } = await runAll(m, data, { attacks: ['fgsm', 'pgd', 'square'], steps: 5, stepSize: 0.02, queries: 20, bits: [4], limit: 40, chunkSize: 64, microBatch, sanity: false });
       ctx.dispose();
       if (first) expect(results).toEqual(first);
       else first = results;
@@ -95,6 +96,11 @@ describe('inputs as users have them', () => {
     const summary = { parameters: 1_000_000, activationBytes: 10 * 2 ** 20 };
     expect(planMemory(summary, 2, 512 * 2 ** 20).microBatch).toBe(16);
     expect(planMemory(summary, 2, 128 * 2 ** 20).microBatch).toBe(4);
+    // A small model: the largest size, but never more than the chunk holds.
+    const small = { parameters: 100_000, activationBytes: 100_000 };
+    expect(planMemory(small, 2).microBatch).toBe(64);
+    expect(planMemory(small, 2, 128 * 2 ** 20, 32).microBatch).toBe(32);
+    expect(planMemory(small, 2, 128 * 2 ** 20, 48).microBatch).toBe(32);
     const big = { parameters: 3_000_000, activationBytes: 170 * 2 ** 20 };
     let err: unknown;
     try {
