@@ -1,5 +1,7 @@
-// Route-test helpers: an app on a MemoryStore with a fake job driver, tiny models as uploads, request shortcuts.
+// Route-test helpers: an app on a MemoryStore with a fake job driver (or on s3rver with the real runner), tiny
+// models as uploads, request shortcuts.
 import { zipSync } from 'fflate';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app';
 import { generateSigningKey, type SigningKey } from '../../src/attest/ed25519';
 import { configFromEnv } from '../../src/config';
@@ -7,7 +9,11 @@ import { initEngine } from '../../src/engine/backend';
 import type { JobDriver, JobKind, JobOwner } from '../../src/jobs/types';
 import type { AppDeps } from '../../src/routes/deps';
 import { MemoryStore } from '../../src/storage/memory';
+import { builtinMnist } from '../../src/data/mnist.node';
+import { NodeJobDriver } from '../../src/jobs/runner.node';
+import { S3Store } from '../../src/storage/s3';
 import { buildLayersModel } from '../helpers/models';
+import { startS3 } from '../_s3';
 import { loadWasm } from '../wasm';
 
 /** Records calls; `failStart` makes start() refuse. Every started job counts as unfinished (queue caps). */
@@ -99,4 +105,25 @@ export const post = (body: unknown, headers: Record<string, string> = {}): Reque
 export async function problem(res: Response): Promise<{ status: number; code: string; field?: string; detail: string; type: string }> {
   if (res.headers.get('content-type') !== 'application/problem+json') throw new Error(`expected problem+json, got ${res.headers.get('content-type')}: ${await res.text()}`);
   return (await res.json()) as never;
+}
+
+/** The app on a real s3rver with the real Node job runner (chunks on the main thread), started before the describe
+ *  block's tests and stopped after them; read `t` and `driver` inside the tests. */
+export function useRealApp(): { t: TestApp; driver: NodeJobDriver } {
+  const real = {} as { t: TestApp; driver: NodeJobDriver };
+  let close = async () => {};
+  beforeAll(async () => {
+    const s3 = await startS3();
+    const store = new S3Store(s3.config);
+    const base = await makeApp();
+    real.driver = new NodeJobDriver({ store, signingKey: base.signer, builtin: builtinMnist, threads: 0, resume: false });
+    real.t = await makeApp({}, { store, driver: real.driver });
+    close = async () => {
+      await real.driver.close();
+      store.close();
+      await s3.stop();
+    };
+  });
+  afterAll(async () => close());
+  return real;
 }

@@ -1,12 +1,8 @@
 // /v1/datasets with a zip of class folders of images: upload, describe, refuse, and audit on a real s3rver.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encode } from 'fast-png';
-import { builtinMnist } from '../../src/data/mnist.node';
-import { NodeJobDriver } from '../../src/jobs/runner.node';
-import { S3Store } from '../../src/storage/s3';
 import { keys } from '../../src/storage/keys';
-import { startS3 } from '../_s3';
-import { bin, makeApp, post, problem, tinyModel, uploadModel, zipOf, type TestApp } from './_app';
+import { bin, makeApp, post, problem, useRealApp, tinyModel, uploadModel, zipOf, type TestApp } from './_app';
 
 /** A w x h gray PNG: a gradient offset by `v`, so classes differ. */
 const png = (v: number, w = 8, h = 8) => encode({ width: w, height: h, channels: 1, depth: 8, data: Uint8Array.from({ length: w * h }, (_, i) => (v + 3 * i) % 256) });
@@ -94,35 +90,19 @@ function hugePng(): Uint8Array {
 }
 
 describe('an audit on uploaded images, through the real runner and a real s3rver', { timeout: 120_000 }, () => {
-  let s3: Awaited<ReturnType<typeof startS3>>;
-  let store: S3Store;
-  let driver: NodeJobDriver;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    s3 = await startS3();
-    store = new S3Store(s3.config);
-    const base = await makeApp();
-    driver = new NodeJobDriver({ store, signingKey: base.signer, builtin: builtinMnist, threads: 0, resume: false });
-    t = await makeApp({}, { store, driver });
-  });
-  afterAll(async () => {
-    await driver?.close();
-    store?.close();
-    await s3?.stop();
-  });
+  const real = useRealApp();
 
   it('uploads, describes, audits, and reports the images as the data', async () => {
-    const { id: data } = await (await t.req('/v1/datasets', zipPost(zipOf(PETS)))).json() as Info;
-    expect(await (await t.req(`/v1/datasets/${data}`)).json()).toMatchObject({ format: 'images', samples: 5, classNames: ['cat', 'dog', 'emu'] });
-    const model = await uploadModel(t, tinyModel());
-    const res = await t.req('/v1/audits', post({ model, data, attacks: ['fgsm', 'pgd'], steps: 3, bits: [2], epsilons: [0.1] }));
+    const { id: data } = await (await real.t.req('/v1/datasets', zipPost(zipOf(PETS)))).json() as Info;
+    expect(await (await real.t.req(`/v1/datasets/${data}`)).json()).toMatchObject({ format: 'images', samples: 5, classNames: ['cat', 'dog', 'emu'] });
+    const model = await uploadModel(real.t, tinyModel());
+    const res = await real.t.req('/v1/audits', post({ model, data, attacks: ['fgsm', 'pgd'], steps: 3, bits: [2], epsilons: [0.1] }));
     expect(res.status).toBe(202);
     const { id } = await res.json() as { id: string };
-    await driver.idle();
-    const audit = await (await t.req(`/v1/audits/${id}`)).json() as { status: string; error?: unknown };
+    await real.driver.idle();
+    const audit = await (await real.t.req(`/v1/audits/${id}`)).json() as { status: string; error?: unknown };
     expect(audit.status, JSON.stringify(audit.error)).toBe('succeeded');
-    const report = await (await t.req(`/v1/audits/${id}/report`)).json() as { data: { total: number; evaluated?: number }; clean: unknown[] };
+    const report = await (await real.t.req(`/v1/audits/${id}/report`)).json() as { data: { total: number; evaluated?: number }; clean: unknown[] };
     expect(report.data).toMatchObject({ total: 5 });
     expect(report.clean.length).toBeGreaterThan(0);
   });

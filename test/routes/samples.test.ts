@@ -1,44 +1,24 @@
 // GET /v1/audits/{id}/samples.jsonl: the per-sample lines of a real audit (real runner, real s3rver) count exactly
 // what the report's rows and clean rows count.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinMnist } from '../../src/data/mnist.node';
-import { NodeJobDriver } from '../../src/jobs/runner.node';
-import { S3Store } from '../../src/storage/s3';
+import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/engine/audit';
 import { rowKey, type SampleLine } from '../../src/engine/audit';
-import { startS3 } from '../_s3';
-import { makeApp, post, problem, uploadModel, type TestApp } from './_app';
+import { post, problem, useRealApp, uploadModel, type TestApp } from './_app';
 
 describe('per-sample results as JSON lines', { timeout: 180_000 }, () => {
-  let s3: Awaited<ReturnType<typeof startS3>>;
-  let store: S3Store;
-  let driver: NodeJobDriver;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    s3 = await startS3();
-    store = new S3Store(s3.config);
-    const base = await makeApp();
-    driver = new NodeJobDriver({ store, signingKey: base.signer, builtin: builtinMnist, threads: 0, resume: false });
-    t = await makeApp({}, { store, driver });
-  });
-  afterAll(async () => {
-    await driver?.close();
-    store?.close();
-    await s3?.stop();
-  });
+  const real = useRealApp();
 
   it('streams one line per row and sample whose counts equal the report, in several chunks', async () => {
-    const model = await uploadModel(t);
+    const model = await uploadModel(real.t);
     const settings = { model, attacks: ['fgsm', 'pgd', 'transfer'], steps: 3, bits: [2], epsilons: [0.1, 0.3], limit: 40, chunkSize: 16 };
-    const { id } = await (await t.req('/v1/audits', post(settings))).json() as { id: string };
-    expect(await problem(await t.req(`/v1/audits/${id}/samples.jsonl`))).toMatchObject({ status: 409, code: 'not_ready' });
-    await driver.idle();
-    const audit = await (await t.req(`/v1/audits/${id}`)).json() as { status: string; error?: unknown; links: { samples: string } };
+    const { id } = await (await real.t.req('/v1/audits', post(settings))).json() as { id: string };
+    expect(await problem(await real.t.req(`/v1/audits/${id}/samples.jsonl`))).toMatchObject({ status: 409, code: 'not_ready' });
+    await real.driver.idle();
+    const audit = await (await real.t.req(`/v1/audits/${id}`)).json() as { status: string; error?: unknown; links: { samples: string } };
     expect(audit.status, JSON.stringify(audit.error)).toBe('succeeded');
-    const report = await (await t.req(`/v1/audits/${id}/report`)).json() as Report;
+    const report = await (await real.t.req(`/v1/audits/${id}/report`)).json() as Report;
 
-    const res = await t.req(audit.links.samples);
+    const res = await real.t.req(audit.links.samples);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('application/x-ndjson');
     const text = await res.text();
@@ -72,6 +52,6 @@ describe('per-sample results as JSON lines', { timeout: 180_000 }, () => {
   });
 
   it('answers 404 problem+json for an unknown audit', async () => {
-    expect(await problem(await t.req(`/v1/audits/${'2'.repeat(32)}/samples.jsonl`))).toMatchObject({ status: 404 });
+    expect(await problem(await real.t.req(`/v1/audits/${'2'.repeat(32)}/samples.jsonl`))).toMatchObject({ status: 404 });
   });
 });
