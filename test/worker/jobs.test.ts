@@ -42,10 +42,14 @@ describe('jobs on the Workflow', () => {
     const done = await finished(`/v1/audits/${id}`);
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     expect(done.progress.done).toBe(done.progress.total);
-    const report = await (await call(`/v1/audits/${id}/report`)).json() as { variants: { name: string }[]; rows: unknown[] };
+    const report = await (await call(`/v1/audits/${id}/report`)).json() as { variants: { name: string }[]; rows: { correct: number }[]; clean: unknown[]; data: { samples: number } };
     expect(report.variants.map((v) => v.name)).toEqual(['float', 'w2']);
     expect(report.rows.length).toBeGreaterThan(0);
     expect((await call(`/v1/audits/${id}/attestation`)).status).toBe(200);
+    // The per-sample lines stream from the Worker too: one per clean classifier or row and sample, counting as the report.
+    const lines = (await (await call(`/v1/audits/${id}/samples.jsonl`)).text()).trimEnd().split('\n').map((l) => JSON.parse(l) as { correct: number });
+    expect(lines).toHaveLength((report.clean.length + report.rows.length) * report.data.samples);
+    expect(lines.slice(report.clean.length * report.data.samples).filter((l) => l.correct).length).toBe(report.rows.reduce((a, r) => a + r.correct, 0));
     // Listing parses S3's XML answer: the path that needed the SDK's pure-JS parser on workerd.
     const list = await (await call('/v1/audits?limit=100')).json() as { items: { id: string }[] };
     expect(list.items.map((a) => a.id)).toContain(id);
