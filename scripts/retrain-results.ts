@@ -1,10 +1,10 @@
 // Evidence benchmark (issue 5, METHOD.md claims 2 and 4): retrains a LeNet-style MNIST model (by default a LeNet-5
-// trained here, scripts/lenet5.ts; --model mnist-cnn: the shipped examples/mnist-cnn) at 2 and 4 bits with every
+// trained here, scripts/lenet5.ts; --model mnist-cnn: the shipped examples/mnist-cnn) at 1, 2 and 4 bits with every
 // method under one budget, attacks every result, and writes the table into docs/results.md between the retraining
 // markers (other sections of the file are kept).
 // Usage: node scripts/run-ts.mjs scripts/retrain-results.ts [--model lenet5|mnist-cnn] [--per-channel] [--fit-epochs 8]
 //   [--fit-lr 1e-3] [--batches 1250] [--samples 1000] [--lr 3e-3] [--at-steps 10] [--at-step-size 0.03] [--at-warmup 0.5]
-//   [--bits 2,4] [--methods none,qat,pgd-at,boundary,at-then-quantize] [--out docs/results.md]
+//   [--bits 1,2,4] [--methods none,qat,pgd-at,boundary,at-then-quantize] [--out docs/results.md]
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -34,7 +34,7 @@ const { values: a } = parseArgs({
     'at-warmup': { type: 'string', default: '0.5' },
     seed: { type: 'string', default: '1' },
     lr: { type: 'string', default: '3e-3' },
-    bits: { type: 'string', default: '2,4' },
+    bits: { type: 'string', default: '1,2,4' },
     methods: { type: 'string', default: 'none,qat,pgd-at,boundary,at-then-quantize' },
     out: { type: 'string', default: 'docs/results.md' },
     /** Re-render the doc from a saved run (the JSON this script writes next to its bundle cache) without measuring. */
@@ -206,12 +206,12 @@ function section(run: Run): string {
     table(rs),
     '',
     `Accuracy in % on the first ${SAMPLES} samples of the built-in MNIST test split (class-interleaved). Float model: ${run.floatModel ?? 'examples/mnist-cnn'}.`,
-    `Quantizer (METHOD.md): symmetric uniform, s = max|W| / (2^(k-1) - 1), ${PER_CHANNEL ? 'one scale per output channel (`perChannel: true`)' : 'one scale per tensor (the default)'}; kernels only, biases float. Every wN row (plain quantization and every retraining) uses this quantizer.`,
+    `Quantizer (METHOD.md): symmetric uniform, s = max|W| / (2^(k-1) - 1), W_q = s * clamp(round(W / s), -(2^(k-1)-1), 2^(k-1)-1) for k >= 2; binary W_q = mean|W| * sign(W) for k = 1; ${PER_CHANNEL ? 'one scale per output channel (`perChannel: true`)' : 'one scale per tensor (the default)'}; kernels only, biases float. Every wN row (plain quantization and every retraining) uses this quantizer.`,
     `Budget per method: ${BATCHES} mini-batches of 32 (${(BATCHES / 250).toFixed(1)} epochs of the 7996-sample training split), Adam lr ${LR}, seed ${SEED}.`,
     `Adversarial training (pgd-at, at-then-quantize): PGD eps ${AT.eps}, ${AT.steps} steps of ${AT.stepSize}, random start; eps (and the PGD step) ramped linearly from 0 over the first ${AT.warmup * 100}% of the batches (\`adversarial.warmup\`).`,
     `Optimizer: Adam (lr ${LR}, cosine decay to 0 over the budget), batch 32, 8 batches per resumable step; boundary samples: PGD eps 0.1, 5 steps of 0.025 on the float model, bisection to 1/255; lambdaB = lambdaD = 1, T = 4.`,
     'Resumable steps: a step is 8 mini-batches of 32 (`batchesPerStep`, default 8). "s/step" is the measured wall time of one step on this machine under shared load: even the costliest method (adversarial training with the full 40-step PGD is 4x the 10-step figure) stays well inside a Workers invocation (30 s CPU by default), and batch 32 keeps wasm memory near 60 MB, under the 128 MB isolate limit (PLATFORM.md).',
-    'Attacks (white-box on each model): FGSM; PGD 40 x 0.01 with random start; transfer = PGD 40 x 0.01 crafted on the float model, scored on each model. "train s" is wall time of the retraining (at-then-quantize: the float AT, shared by both bit widths).',
+    'Attacks (white-box on each model): FGSM; PGD 40 x 0.01 with random start; transfer = PGD 40 x 0.01 crafted on the float model, scored on each model. "train s" is wall time of the retraining (at-then-quantize: the float AT, shared by every bit width).',
     '',
     '### What is and is not reproduced (generated from the table above)',
     '',
@@ -226,11 +226,12 @@ function claims(rs: Row[]): string[] {
   const pt = (v: number) => `${(100 * v).toFixed(1)}%`;
   const d = (x: Row, y: Row, c: string) => `${x.acc[c]! >= y.acc[c]! ? '+' : ''}${(100 * (x.acc[c]! - y.acc[c]!)).toFixed(1)}`;
   const attacks = COLUMNS.filter((c) => c !== 'clean');
+  const bitsLabel = (bits: string) => (bits === '1' ? '1 bit' : `${bits} bits`);
   const out: string[] = [];
   for (const bits of BITS.map(String)) {
     const [b, none, qat, pgd] = ['boundary', 'none', 'qat', 'pgd-at'].map((m) => find(bits, m));
     if (!b || !none) continue;
-    out.push(`- Claim 2 at ${bits} bits. Plain quantization: clean ${pt(none.acc.clean!)} (float ${pt(f.acc.clean!)}); boundary-based retraining: clean ${pt(b.acc.clean!)}, ${Math.abs(100 * (f.acc.clean! - b.acc.clean!)).toFixed(1)} points ${b.acc.clean! <= f.acc.clean! ? 'below' : 'above'} float.`);
+    out.push(`- Claim 2 at ${bitsLabel(bits)}. Plain quantization: clean ${pt(none.acc.clean!)} (float ${pt(f.acc.clean!)}); boundary-based retraining: clean ${pt(b.acc.clean!)}, ${Math.abs(100 * (f.acc.clean! - b.acc.clean!)).toFixed(1)} points ${b.acc.clean! <= f.acc.clean! ? 'below' : 'above'} float.`);
     if (qat) {
       const better = attacks.filter((c) => b.acc[c]! > qat.acc[c]!);
       out.push(`  - vs QAT without the boundary term (points, boundary minus QAT): ${COLUMNS.map((c) => `${c} ${d(b, qat, c)}`).join(', ')}. Boundary is better under ${better.length} of ${attacks.length} attacks.`);
@@ -245,7 +246,7 @@ function claims(rs: Row[]): string[] {
     const none = find(bits, 'none');
     if (!at || !atq || !none) continue;
     const ql = (hi: Row, lo: Row, c: string) => ((hi.acc[c]! - lo.acc[c]!) * 100).toFixed(1);
-    out.push(`- Claim 4 at ${bits} bits: quantization loss QL = acc(float) - acc(${bits}-bit), in points, of the adversarially trained model vs of the plain float model: ${COLUMNS.map((c) => `${c} ${ql(at, atq, c)} vs ${ql(f, none, c)}`).join('; ')}.`);
+    out.push(`- Claim 4 at ${bitsLabel(bits)}: quantization loss QL = acc(float) - acc(${bits}-bit), in points, of the adversarially trained model vs of the plain float model: ${COLUMNS.map((c) => `${c} ${ql(at, atq, c)} vs ${ql(f, none, c)}`).join('; ')}.`);
   }
   const collapsed = rs.filter((r) => r.trainSeconds !== null && r.method !== 'at-then-quantize' && r.acc.clean! < 0.3);
   if (collapsed.length) out.push(`- Runs that failed to train (clean accuracy under 30%): ${collapsed.map((r) => `${r.model} ${r.method}`).join('; ')}.`);
