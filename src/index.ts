@@ -1,6 +1,7 @@
 // Worker entry: the same app as Node (createApp), storage in an S3-compatible bucket (R2's S3 API) from S3_* vars,
 // audits run by the AuditWorkflow (Cloudflare Workflows), the wasm engine started from the module wrangler imports.
 import wasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
+import kernels from './engine/kernels/kernels.wasm';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApp } from './app';
 import { importPrivateKey, type PrivateJwk } from './attest/ed25519';
@@ -40,7 +41,7 @@ async function build(env: Env): Promise<OpenAPIHono> {
     driver: env.AUDIT_WORKFLOW ? new WorkflowJobDriver(env.AUDIT_WORKFLOW, store) : NO_DRIVER,
     signer: env.SIGNING_KEY ? await importPrivateKey(JSON.parse(env.SIGNING_KEY) as PrivateJwk) : null,
     config: configFromEnv(env),
-    startEngine: () => initEngine(wasm),
+    startEngine: () => initEngine(wasm, kernels),
     // Set by Cloudflare's edge; absent (so never loopback) when the request did not come through it.
     clientAddress: (c) => c.req.header('cf-connecting-ip'),
   });

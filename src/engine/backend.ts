@@ -5,6 +5,7 @@ import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 // The emscripten loader of the package (works for the plain and the SIMD binary alike).
 // Package internals: tfjs is pinned exactly in package.json for this reason.
 import wasmFactory from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js';
+import { provideKernels, startKernels } from './kernels';
 import { selfTest } from './selftest';
 
 type EmscriptenModule = {
@@ -17,9 +18,11 @@ let ready: Promise<void> | undefined;
 /**
  * Registers and selects the `wasm` backend. `module` must be the compiled
  * `tfjs-backend-wasm-simd.wasm`; workerd forbids compiling wasm from bytes at run
- * time, so the entry point compiles (Node) or imports (Workers) it and hands it in.
+ * time, so the entry point compiles (Node) or imports (Workers) it and hands it in. `kernels` is our
+ * src/engine/kernels/kernels.wasm, imported likewise on Workers; Node may omit it (compiled from its bytes).
  */
-export function initEngine(module: WebAssembly.Module): Promise<void> {
+export function initEngine(module: WebAssembly.Module, kernels?: WebAssembly.Module): Promise<void> {
+  if (kernels) provideKernels(kernels);
   ready ??= start(module);
   return ready;
 }
@@ -45,6 +48,8 @@ async function start(module: WebAssembly.Module): Promise<void> {
   tf.registerBackend('wasm', () => new BackendWasm(wasm as never), 10);
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new Error('expected the wasm backend to start, got a failure from tf.setBackend');
+  // Our SIMD kernels on the backend's memory (or the tfjs path without them); the self-test then covers either.
+  startKernels();
   selfTest();
 }
 

@@ -4,6 +4,7 @@
 import { WorkflowEntrypoint } from 'cloudflare:workers';
 import type { WorkflowEvent, WorkflowStep } from 'cloudflare:workers';
 import wasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
+import kernels from '../engine/kernels/kernels.wasm';
 import { initEngine } from '../engine/backend';
 import { importPrivateKey } from '../attest';
 import type { PrivateJwk } from '../attest';
@@ -40,7 +41,7 @@ export class AuditWorkflow extends WorkflowEntrypoint<AuditWorkflowEnv, AuditPar
 
   override async run(event: Readonly<WorkflowEvent<AuditParams>>, step: WorkflowStep): Promise<string> {
     const deps = () => {
-      this.deps ??= initEngine(wasm).then(() => workerDeps(this.env));
+      this.deps ??= initEngine(wasm, kernels).then(() => workerDeps(this.env));
       return this.deps;
     };
     const spawn: SpawnPart = (id, k, n) => createOnce(this.env.AUDIT_WORKFLOW, `${id}-p${k}`, { jobId: id, kind: 'audit', part: k, of: n });

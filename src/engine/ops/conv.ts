@@ -2,7 +2,9 @@
 // Conv2DBackpropInput is ~10x slower than the equivalent Conv2D; see PLATFORM.md).
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
+import { simdKernels } from '../kernels';
 import { runOp, type OpSpec } from './kernel';
+import { convInputGradSimd } from './simd';
 
 export type Padding = 'valid' | 'same';
 
@@ -21,11 +23,17 @@ function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
   );
 }
 
+/** dL/dx of conv2d: our SIMD kernel on the wasm heap when it runs (ops/simd.ts), else convInputGradOps. */
+export function convInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
+  return simdKernels() ? convInputGradSimd(dy, w, xShape, attrs) : convInputGradOps(dy, w, xShape, attrs);
+}
+
 /**
  * dL/dx = full correlation of the stride-dilated dy with the spatially flipped filter whose
  * in/out channels are swapped: dx[r] = sum_a dy[(r + pt - a) / s] w[a] over integral quotients.
+ * Stock tfjs ops only: any backend, and the reference the SIMD kernel is tested against.
  */
-export function convInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
+export function convInputGradOps(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   const g = geometry(xShape, w.shape, attrs);
   const [kh, kw] = [g.filterHeight, g.filterWidth];
   const wFlip = tf.transpose(flipSpatial(w), [0, 1, 3, 2]) as Tensor4D;

@@ -1,12 +1,13 @@
-// Pooling gradients as one JS loop straight over the wasm heap. The tensor-op forms in pool-grad.ts take ~12 tfjs
-// kernels per gradient (each a heap allocation plus a call, ~50-500 us at the audit's micro-batch of 16 on a
-// shared machine); one pass over the window elements costs a few tens of us (docs/performance.md).
+// Pooling gradients straight on the wasm heap: the max-pool one in SIMD C (kernels/kernels.c) when our kernels run, as
+// one JS loop otherwise (the same bits). The tensor-op forms in pool-grad.ts take ~12 tfjs kernels per gradient (each a
+// heap allocation plus a call, ~50-500 us at the audit's micro-batch of 16); one pass costs a few tens of us.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, NamedTensorMap, Tensor4D, TensorInfo } from '@tensorflow/tfjs-core';
+import { simdKernels } from '../kernels';
 import { geometry } from './pool-info';
 
 /** The parts of tfjs-backend-wasm's BackendWasm that these kernels use (package internals; tfjs is pinned). */
-interface HeapBackend {
+export interface HeapBackend {
   wasm: { HEAPF32: Float32Array };
   dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
@@ -21,6 +22,9 @@ const isHeapBackend = (b: unknown): b is HeapBackend => {
 export function onWasmHeap(): boolean {
   return tf.getBackend() === 'wasm' && isHeapBackend(tf.backend());
 }
+
+/** Byte offset of a tensor on the heap. */
+export const heapOffset = (b: HeapBackend, t: TensorInfo): number => b.dataIdMap.get(t.dataId)!.memoryOffset;
 
 /** A zeroed x-shaped output and the heap with float indices of `inputs` and the output (after the allocation, which may grow the heap). */
 function prepare(b: HeapBackend, xShape: number[], inputs: TensorInfo[]) {
@@ -40,10 +44,18 @@ const maxPoolGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as HeapBackend;
   const { dy, x, y } = inputs as { dy: TensorInfo; x: TensorInfo; y: TensorInfo };
   const g = geometry(x.shape, attrs!);
-  const { out, heap, o, offs: [pdy, px, py] } = prepare(b, x.shape, [dy, x, y]);
   const { batchSize: n, inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo } = g;
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = g;
   const { top, left } = g.padInfo;
+  const simd = simdKernels();
+  if (simd) {
+    // The C loop zeroes the output itself and visits windows in the order below.
+    const out = b.makeOutput(x.shape, 'float32');
+    const [o, pdy, px, py] = [out, dy, x, y].map((t) => heapOffset(b, t));
+    simd.max_pool_grad(o!, pdy!, px!, py!, n, H, W, C, Ho, Wo, kh, kw, sh, sw, top, left);
+    return out;
+  }
+  const { out, heap, o, offs: [pdy, px, py] } = prepare(b, x.shape, [dy, x, y]);
   // Channels innermost, as they lie in memory; hit[c] is the first maximum's index found so far in the window.
   const hit = new Int32Array(C);
   for (let bi = 0; bi < n; bi++) {
@@ -98,12 +110,12 @@ const avgPoolGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
-const KERNELS: Record<string, KernelFunc> = { QauditMaxPoolGradHeap: maxPoolGradKernel, QauditAvgPoolGradHeap: avgPoolGradKernel };
 const registered = new Set<string>();
 
-function run(name: string, inputs: NamedTensorMap, attrs: NamedAttrMap): Tensor4D {
+/** Runs `kernelFunc` as the wasm kernel `name` (registered on first use): tfjs allocates and tracks its output. */
+export function runHeapKernel(name: string, kernelFunc: KernelFunc, inputs: NamedTensorMap, attrs: NamedAttrMap): Tensor4D {
   if (!registered.has(name)) {
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: KERNELS[name]! });
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
     registered.add(name);
   }
   return tf.engine().runKernel(name, inputs, attrs) as Tensor4D;
@@ -111,10 +123,10 @@ function run(name: string, inputs: NamedTensorMap, attrs: NamedAttrMap): Tensor4
 
 /** maxPoolGrad on the wasm heap; call only when onWasmHeap(). */
 export function maxPoolGradHeap(dy: Tensor4D, x: Tensor4D, y: Tensor4D, attrs: NamedAttrMap): Tensor4D {
-  return run('QauditMaxPoolGradHeap', { dy, x, y }, attrs);
+  return runHeapKernel('QauditMaxPoolGradHeap', maxPoolGradKernel, { dy, x, y }, attrs);
 }
 
 /** avgPoolGrad on the wasm heap; call only when onWasmHeap(). */
 export function avgPoolGradHeap(dy: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
-  return run('QauditAvgPoolGradHeap', { dy }, { ...attrs, xShape });
+  return runHeapKernel('QauditAvgPoolGradHeap', avgPoolGradKernel, { dy }, { ...attrs, xShape });
 }

@@ -1,0 +1,175 @@
+// WebAssembly SIMD128 gradient kernels that run on tfjs-backend-wasm's own heap (the module imports its memory),
+// NHWC float32, built by scripts/build-kernels.mjs. Freestanding: no libc, no stack, no data segment (the module
+// must not write anything into the shared memory at instantiation), checked by the build script.
+// Plain SIMD128 mul + add, no FMA: every lane's result is one IEEE float32 operation after another in a fixed
+// order, so the results are bit-identical on every runtime (Node, workerd); relaxed-SIMD FMA would not be.
+#include <wasm_simd128.h>
+
+typedef float f32;
+#define INLINE static inline __attribute__((always_inline))
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/** The first n (1..3) floats at p, zeros above: the channel tail of a row. */
+INLINE v128_t load_part(const f32 *p, int n) {
+  return wasm_f32x4_make(p[0], n > 1 ? p[1] : 0.f, n > 2 ? p[2] : 0.f, 0.f);
+}
+
+/** [sum a, sum b, sum c, sum d], each lane sum as ((x0 + x2) + (x1 + x3)). */
+INLINE v128_t hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
+  v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+  v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+  return wasm_f32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/** Sum of the lanes in hsum4's order, so a channel gets the same bits in a block of 4 or alone. */
+INLINE f32 hsum1(v128_t a) {
+  v128_t s = wasm_f32x4_add(a, wasm_i32x4_shuffle(a, a, 2, 3, 0, 1));
+  return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1);
+}
+
+/** Shape and geometry of one conv input gradient (filled by the caller: no pointers into a stack). */
+typedef struct { int Ci, Wo, Co, KW, sh, sw; } Geo;
+
+/**
+ * P output pixels (columns c, c+sw, ...) x CB input channels (4 or 1) of dx: the dot products over the output
+ * channels co (vectorized, horizontal sum at the end) of dy at every valid tap with the filter row w[a, b, ci, :].
+ * Taps: rows a = a_lo..a_hi step sh reading dy row i = i_hi, i_hi - 1, ...; columns likewise.
+ */
+INLINE void pixel_block(const int P, const int CB, f32 *dx0, int dxs, const f32 *dyn, const f32 *w, int ci, Geo g,
+                        int a_lo, int a_hi, int i_hi, int b_lo, int b_hi, int j_hi) {
+  v128_t acc[4][4];
+  for (int p = 0; p < P; p++)
+    for (int q = 0; q < CB; q++) acc[p][q] = wasm_f32x4_splat(0.f);
+  const int co4 = g.Co & ~3, cor = g.Co & 3;
+  for (int a = a_lo, i = i_hi; a <= a_hi; a += g.sh, i--) {
+    for (int b = b_lo, j = j_hi; b <= b_hi; b += g.sw, j--) {
+      const f32 *d = dyn + (i * g.Wo + j) * g.Co;
+      const f32 *wr = w + ((a * g.KW + b) * g.Ci + ci) * g.Co;
+      for (int co = 0; co < co4; co += 4) {
+        v128_t dv[4];
+        for (int p = 0; p < P; p++) dv[p] = wasm_v128_load(d + p * g.Co + co);
+        for (int q = 0; q < CB; q++) {
+          v128_t wv = wasm_v128_load(wr + q * g.Co + co);
+          for (int p = 0; p < P; p++) acc[p][q] = wasm_f32x4_add(acc[p][q], wasm_f32x4_mul(dv[p], wv));
+        }
+      }
+      if (cor) {
+        v128_t dv[4];
+        for (int p = 0; p < P; p++) dv[p] = load_part(d + p * g.Co + co4, cor);
+        for (int q = 0; q < CB; q++) {
+          v128_t wv = load_part(wr + q * g.Co + co4, cor);
+          for (int p = 0; p < P; p++) acc[p][q] = wasm_f32x4_add(acc[p][q], wasm_f32x4_mul(dv[p], wv));
+        }
+      }
+    }
+  }
+  for (int p = 0; p < P; p++) {
+    if (CB == 4) wasm_v128_store(dx0 + p * dxs, hsum4(acc[p][0], acc[p][1], acc[p][2], acc[p][3]));
+    else dx0[p * dxs] = hsum1(acc[p][0]);
+  }
+}
+
+/** Lowest tap t of one axis for output coordinate x (stride s, pad before p, n dy positions): source index hi. */
+#define TAPS(x, p, s, k, n, lo, hi, src)                                                                  \
+  do {                                                                                                    \
+    int at_ = (x) + (p);                                                                                  \
+    src = at_ / (s) < (n) - 1 ? at_ / (s) : (n) - 1;                                                      \
+    lo = at_ - src * (s);                                                                                 \
+    hi = at_ < (k) - 1 ? at_ : (k) - 1;                                                                   \
+  } while (0)
+
+/**
+ * dL/dx of an NHWC conv (dilation 1) with filter w [KH, KW, Ci, Co], from dy [N, Ho, Wo, Co]: dx[n, r, c, ci] =
+ * sum over taps (a, b) with r = i*sh - pt + a, c = j*sw - pl + b and over co of dy[n, i, j, co] * w[a, b, ci, co].
+ * Columns of one stride class are done 4 at a time where they read the same taps (all but the borders).
+ */
+EXPORT(conv_input_grad)
+void conv_input_grad(f32 *dx, const f32 *dy, const f32 *w, int N, int H, int W, int Ci, int Ho, int Wo, int Co, int KH,
+                     int KW, int sh, int sw, int pt, int pl) {
+  Geo g = {Ci, Wo, Co, KW, sh, sw};
+  for (int n = 0; n < N; n++) {
+    const f32 *dyn = dy + n * Ho * Wo * Co;
+    for (int r = 0; r < H; r++) {
+      int a_lo, a_hi, i_hi;
+      TAPS(r, pt, sh, KH, Ho, a_lo, a_hi, i_hi);
+      f32 *dxr = dx + (n * H + r) * W * Ci;
+      for (int c0 = 0; c0 < sw && c0 < W; c0++) {
+        for (int c = c0; c < W;) {
+          int b_lo, b_hi, j_hi, b_lo4, b_hi4, j_hi4;
+          TAPS(c, pl, sw, KW, Wo, b_lo, b_hi, j_hi);
+          int group = 0;
+          if (c + 3 * sw < W) {
+            TAPS(c + 3 * sw, pl, sw, KW, Wo, b_lo4, b_hi4, j_hi4);
+            group = b_lo4 == b_lo && b_hi4 == b_hi && j_hi4 == j_hi + 3;
+          }
+          f32 *d0 = dxr + c * Ci;
+          const int dxs = sw * Ci;
+          int ci = 0;
+          for (; ci + 4 <= Ci; ci += 4) {
+            if (group) {
+              pixel_block(2, 4, d0 + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
+              pixel_block(2, 4, d0 + 2 * dxs + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi + 2);
+            } else {
+              pixel_block(1, 4, d0 + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
+            }
+          }
+          for (; ci < Ci; ci++) {
+            if (group) pixel_block(4, 1, d0 + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
+            else pixel_block(1, 1, d0 + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
+          }
+          c += group ? 4 * sw : sw;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dL/dx of max pooling: each window's dy goes to its FIRST maximum in row-major order (TensorFlow's rule), summed
+ * where windows overlap, windows visited in the same order as the JS loop of ops/heap.ts (so the same bits).
+ */
+EXPORT(max_pool_grad)
+void max_pool_grad(f32 *dx, const f32 *dy, const f32 *x, const f32 *y, int N, int H, int W, int C, int Ho, int Wo,
+                   int KH, int KW, int sh, int sw, int pt, int pl) {
+  const int total = N * H * W * C;
+  int z = 0;
+  for (; z + 4 <= total; z += 4) wasm_v128_store(dx + z, wasm_f32x4_splat(0.f));
+  for (; z < total; z++) dx[z] = 0.f;
+  const int C4 = C & ~3;
+  for (int n = 0; n < N; n++) {
+    for (int i = 0; i < Ho; i++) {
+      int r0 = i * sh - pt, r1 = r0 + KH;
+      if (r0 < 0) r0 = 0;
+      if (r1 > H) r1 = H;
+      for (int j = 0; j < Wo; j++) {
+        int c0 = j * sw - pl, c1 = c0 + KW;
+        if (c0 < 0) c0 = 0;
+        if (c1 > W) c1 = W;
+        const int yo = ((n * Ho + i) * Wo + j) * C;
+        for (int c = 0; c < C4; c += 4) {
+          const v128_t yv = wasm_v128_load(y + yo + c), dv = wasm_v128_load(dy + yo + c);
+          v128_t free = wasm_i32x4_splat(-1);
+          for (int r = r0; r < r1; r++) {
+            for (int col = c0; col < c1; col++) {
+              const int k = ((n * H + r) * W + col) * C + c;
+              v128_t hit = wasm_v128_and(wasm_f32x4_eq(wasm_v128_load(x + k), yv), free);
+              if (wasm_v128_any_true(hit)) {
+                free = wasm_v128_andnot(free, hit);
+                wasm_v128_store(dx + k, wasm_f32x4_add(wasm_v128_load(dx + k), wasm_v128_and(dv, hit)));
+              }
+            }
+          }
+        }
+        for (int c = C4; c < C; c++) {
+          const f32 yv = y[yo + c];
+          for (int r = r0, done = 0; r < r1 && !done; r++) {
+            for (int col = c0; col < c1; col++) {
+              const int k = ((n * H + r) * W + col) * C + c;
+              if (x[k] == yv) { dx[k] += dy[yo + c]; done = 1; break; }
+            }
+          }
+        }
+      }
+    }
+  }
+}
