@@ -16,5 +16,5 @@ describe('SIMD kernels module', () => {
   it.skipIf(!clang)('the committed kernels.wasm rebuilds to the same bytes (needs clang, lld, llvm-objdump-14)', () => {
     const out = execFileSync('node', ['scripts/build-kernels.mjs', '--check'], { encoding: 'utf8' });
     expect(out).toContain('equal the committed ones');
-  });
+  }, 60_000);
 });
