@@ -27,16 +27,19 @@ INLINE f32 hsum1(v128_t a) {
   return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1);
 }
 
-/** Shape and geometry of one conv input gradient (filled by the caller: no pointers into a stack). */
-typedef struct { int Ci, Wo, Co, KW, sh, sw; } Geo;
+/** The shape arguments every pixel block takes (plain ints: a struct would be passed through a stack). */
+#define GEO_PARAMS int Ci, int Wo, int Co, int KW, int sh, int sw
+#define GEO_ARGS Ci, Wo, Co, KW, sh, sw
 
 /**
- * P output pixels (columns c, c+sw, ...) x CB input channels (4 or 1) of dx: the dot products over the output
- * channels co (vectorized, horizontal sum at the end) of dy at every valid tap with the filter row w[a, b, ci, :].
- * Taps: rows a = a_lo..a_hi step sh reading dy row i = i_hi, i_hi - 1, ...; columns likewise.
+ * P output pixels (columns c, c+sw, ...) x CB input channels (1 to 4) of dx: the dot products over the output channels
+ * co (vectorized, horizontal sum at the end) of dy at every valid tap with the filter rows w[a, b, ci.., :]. (Two
+ * accumulators per pixel for one channel, to break the add chain, measured slower: the loads bound that case.)
+ * Taps: rows a = a_lo..a_hi step sh reading dy row i = i_hi, i_hi - 1, ...
  */
-INLINE void pixel_block(const int P, const int CB, f32 *dx0, int dxs, const f32 *dyn, const f32 *w, int ci, Geo g,
+INLINE void pixel_block(const int P, const int CB, f32 *dx0, int dxs, const f32 *dyn, const f32 *w, int ci, GEO_PARAMS,
                         int a_lo, int a_hi, int i_hi, int b_lo, int b_hi, int j_hi) {
+  const struct { int Ci, Wo, Co, KW, sh, sw; } g = {GEO_ARGS};
   v128_t acc[4][4];
   for (int p = 0; p < P; p++)
     for (int q = 0; q < CB; q++) acc[p][q] = wasm_f32x4_splat(0.f);
@@ -45,7 +48,8 @@ INLINE void pixel_block(const int P, const int CB, f32 *dx0, int dxs, const f32 
     for (int b = b_lo, j = j_hi; b <= b_hi; b += g.sw, j--) {
       const f32 *d = dyn + (i * g.Wo + j) * g.Co;
       const f32 *wr = w + ((a * g.KW + b) * g.Ci + ci) * g.Co;
-      for (int co = 0; co < co4; co += 4) {
+      int co = 0;
+      for (; co < co4; co += 4) {
         v128_t dv[4];
         for (int p = 0; p < P; p++) dv[p] = wasm_v128_load(d + p * g.Co + co);
         for (int q = 0; q < CB; q++) {
@@ -63,11 +67,40 @@ INLINE void pixel_block(const int P, const int CB, f32 *dx0, int dxs, const f32 
       }
     }
   }
+  const v128_t z = wasm_f32x4_splat(0.f);
   for (int p = 0; p < P; p++) {
-    if (CB == 4) wasm_v128_store(dx0 + p * dxs, hsum4(acc[p][0], acc[p][1], acc[p][2], acc[p][3]));
-    else dx0[p * dxs] = hsum1(acc[p][0]);
+    f32 *o = dx0 + p * dxs;
+    if (CB == 4) {
+      wasm_v128_store(o, hsum4(acc[p][0], acc[p][1], acc[p][2], acc[p][3]));
+    } else if (CB == 1) {
+      o[0] = hsum1(acc[p][0]);
+    } else {
+      v128_t s = hsum4(acc[p][0], acc[p][1], CB > 2 ? acc[p][2] : z, z);
+      o[0] = wasm_f32x4_extract_lane(s, 0);
+      o[1] = wasm_f32x4_extract_lane(s, 1);
+      if (CB > 2) o[2] = wasm_f32x4_extract_lane(s, 2);
+    }
   }
 }
+
+/**
+ * One out-of-line function per block shape: inlined all into the row loop, V8's register allocation of the one large
+ * function made the hot blocks slower (measured on the LeNet's first layer).
+ */
+#define BLOCK(P, CB)                                                                                             \
+  __attribute__((noinline)) static void block_##P##_##CB(f32 *dx0, int dxs, const f32 *dyn, const f32 *w, int ci, \
+                                                         GEO_PARAMS, int a_lo, int a_hi, int i_hi, int b_lo,     \
+                                                         int b_hi, int j_hi) {                                   \
+    pixel_block(P, CB, dx0, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);                       \
+  }
+BLOCK(2, 4)
+BLOCK(1, 4)
+BLOCK(4, 1)
+BLOCK(4, 2)
+BLOCK(2, 3)
+BLOCK(1, 1)
+BLOCK(1, 2)
+BLOCK(1, 3)
 
 /** Lowest tap t of one axis for output coordinate x (stride s, pad before p, n dy positions): source index hi. */
 #define TAPS(x, p, s, k, n, lo, hi, src)                                                                  \
@@ -86,7 +119,6 @@ INLINE void pixel_block(const int P, const int CB, f32 *dx0, int dxs, const f32 
 EXPORT(conv_input_grad)
 void conv_input_grad(f32 *dx, const f32 *dy, const f32 *w, int N, int H, int W, int Ci, int Ho, int Wo, int Co, int KH,
                      int KW, int sh, int sw, int pt, int pl) {
-  Geo g = {Ci, Wo, Co, KW, sh, sw};
   for (int n = 0; n < N; n++) {
     const f32 *dyn = dy + n * Ho * Wo * Co;
     for (int r = 0; r < H; r++) {
@@ -107,16 +139,24 @@ void conv_input_grad(f32 *dx, const f32 *dy, const f32 *w, int N, int H, int W, 
           int ci = 0;
           for (; ci + 4 <= Ci; ci += 4) {
             if (group) {
-              pixel_block(2, 4, d0 + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
-              pixel_block(2, 4, d0 + 2 * dxs + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi + 2);
+              block_2_4(d0 + ci, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
+              block_2_4(d0 + 2 * dxs + ci, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi + 2);
             } else {
-              pixel_block(1, 4, d0 + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
+              block_1_4(d0 + ci, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
             }
           }
-          for (; ci < Ci; ci++) {
-            if (group) pixel_block(4, 1, d0 + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
-            else pixel_block(1, 1, d0 + ci, dxs, dyn, w, ci, g, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
+          // The 1-3 channels left (a first layer's 1 or 3) in one block.
+#define TAIL(P, CB, c) block_##P##_##CB(d0 + (c) * dxs + ci, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi + (c))
+          switch ((Ci - ci) + (group ? 4 : 0)) {
+            case 1: TAIL(1, 1, 0); break;
+            case 2: TAIL(1, 2, 0); break;
+            case 3: TAIL(1, 3, 0); break;
+            case 5: TAIL(4, 1, 0); break;
+            case 6: TAIL(4, 2, 0); break;
+            case 7: TAIL(2, 3, 0); TAIL(2, 3, 2); break;
+            default: break;
           }
+#undef TAIL
           c += group ? 4 * sw : sw;
         }
       }
