@@ -14,7 +14,7 @@ export const KERNEL_CLASSES: readonly KernelClass[] = ['conv', 'depthwise', 'den
 
 /** tfjs kernel names, the engine's own (src/engine/ops, Qaudit*: the stock wasm kernel with a faster gradient) included. */
 const CLASS_OF: Record<string, KernelClass> = {
-  Conv2D: 'conv', FusedConv2D: 'conv', QauditConv2D: 'conv', QauditFusedConv2D: 'conv',
+  Conv2D: 'conv', FusedConv2D: 'conv', QauditConv2D: 'conv', QauditFusedConv2D: 'conv', QauditConvInputGradSimd: 'conv',
   DepthwiseConv2dNative: 'depthwise', FusedDepthwiseConv2D: 'depthwise', QauditDepthwiseConv2D: 'depthwise', QauditFusedDepthwiseConv2D: 'depthwise',
   BatchMatMul: 'dense', _FusedMatMul: 'dense', QauditMatMul: 'dense',
 };

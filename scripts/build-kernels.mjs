@@ -2,6 +2,7 @@
 // Builds src/engine/kernels/kernels.wasm (and its base64 twin kernels-wasm.ts for Node) from kernels.c with Debian's
 // clang + lld (apt-get install clang lld; clang 14.0.6 made the committed module). `--check` rebuilds into a temporary
 // folder and exits 1 if the bytes differ from the committed ones. CI has no clang: the committed module is what runs.
+// `--relaxed FILE` writes the relaxed-SIMD FMA variant to FILE for measurement only (docs/performance.md; not shipped).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,8 +25,42 @@ function build(outDir, extra = []) {
   const out = join(outDir, 'kernels.wasm');
   execFileSync(process.env.CLANG ?? 'clang', [...FLAGS, ...extra, '-o', out, join(DIR, 'kernels.c')], { stdio: 'inherit' });
   const bytes = readFileSync(out);
-  check(bytes, out);
+  if (!extra.length) check(bytes, out);
   return bytes;
+}
+
+/**
+ * clang 14's f32x4.fma is the relaxed-SIMD prototype's opcode 0xfd 0xaf 0x01, which today's V8 rejects; the final
+ * f32x4.relaxed_madd is 0xfd 0x105 (LEB128 0x85 0x02), the same length. Replaced where the disassembly lists it.
+ */
+function patchRelaxed(bytes, path) {
+  const dump = execFileSync(process.env.OBJDUMP ?? 'llvm-objdump-14', ['-d', path], { encoding: 'utf8' });
+  const at = [...dump.matchAll(/^\s*([0-9a-f]+):\s+fd af 01\s+f32x4\.fma/gm)].map((m) => parseInt(m[1], 16));
+  const base = codeSectionStart(bytes); // objdump's offsets count from the code section's payload
+  for (const off of at) {
+    const i = base + off;
+    if (bytes[i] !== 0xfd || bytes[i + 1] !== 0xaf || bytes[i + 2] !== 0x01) throw new Error(`expected fd af 01 at ${i}, got other bytes`);
+    bytes[i + 1] = 0x85;
+    bytes[i + 2] = 0x02;
+  }
+  if (!at.length) throw new Error('expected f32x4.fma in the relaxed build, got none');
+  return bytes;
+}
+
+/** Byte offset of the code section's payload (after its id and size). */
+function codeSectionStart(bytes) {
+  let i = 8;
+  for (;;) {
+    const id = bytes[i++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[i++];
+      size |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    if (id === 10) return i;
+    i += size;
+  }
 }
 
 /** The module must not touch the shared memory on its own: only `env.memory` imported, no data, no stack use. */
@@ -46,6 +81,13 @@ const twin = (bytes) =>
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const tmp = mkdtempSync(join(tmpdir(), 'qaudit-kernels-'));
+  const relaxed = process.argv.indexOf('--relaxed');
+  if (relaxed > 0) {
+    const bytes = build(tmp, ['-mrelaxed-simd', '-DQAUDIT_RELAXED_FMA']);
+    writeFileSync(process.argv[relaxed + 1], patchRelaxed(bytes, join(tmp, 'kernels.wasm')));
+    console.log(`relaxed-SIMD variant written to ${process.argv[relaxed + 1]}`);
+    process.exit(0);
+  }
   const bytes = build(tmp);
   if (process.argv.includes('--check')) {
     const same = bytes.equals(readFileSync(join(DIR, 'kernels.wasm'))) && twin(bytes) === readFileSync(join(DIR, 'kernels-wasm.ts'), 'utf8');

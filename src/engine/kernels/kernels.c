@@ -9,6 +9,18 @@ typedef float f32;
 #define INLINE static inline __attribute__((always_inline))
 #define EXPORT(name) __attribute__((export_name(#name)))
 
+/**
+ * acc + a * b. The default build: a multiply, then an add, each rounded (the same bits everywhere). With
+ * -DQAUDIT_RELAXED_FMA (scripts/build-kernels.mjs --relaxed, measured only, never shipped): relaxed SIMD's madd, which a
+ * runtime may fuse or not; clang 14 emits its pre-standard opcode (0xfd 0xaf), patched by the script to the final
+ * f32x4.relaxed_madd (0xfd 0x105, a * b + c).
+ */
+#ifdef QAUDIT_RELAXED_FMA
+#define MADD(acc, a, b) __builtin_wasm_fma_f32x4(a, b, acc)
+#else
+#define MADD(acc, a, b) wasm_f32x4_add(acc, wasm_f32x4_mul(a, b))
+#endif
+
 /** The first n (1..3) floats at p, zeros above: the channel tail of a row. */
 INLINE v128_t load_part(const f32 *p, int n) {
   return wasm_f32x4_make(p[0], n > 1 ? p[1] : 0.f, n > 2 ? p[2] : 0.f, 0.f);
@@ -54,7 +66,7 @@ INLINE void pixel_block(const int P, const int CB, f32 *dx0, int dxs, const f32 
         for (int p = 0; p < P; p++) dv[p] = wasm_v128_load(d + p * g.Co + co);
         for (int q = 0; q < CB; q++) {
           v128_t wv = wasm_v128_load(wr + q * g.Co + co);
-          for (int p = 0; p < P; p++) acc[p][q] = wasm_f32x4_add(acc[p][q], wasm_f32x4_mul(dv[p], wv));
+          for (int p = 0; p < P; p++) acc[p][q] = MADD(acc[p][q], dv[p], wv);
         }
       }
       if (cor) {
@@ -62,7 +74,7 @@ INLINE void pixel_block(const int P, const int CB, f32 *dx0, int dxs, const f32 
         for (int p = 0; p < P; p++) dv[p] = load_part(d + p * g.Co + co4, cor);
         for (int q = 0; q < CB; q++) {
           v128_t wv = load_part(wr + q * g.Co + co4, cor);
-          for (int p = 0; p < P; p++) acc[p][q] = wasm_f32x4_add(acc[p][q], wasm_f32x4_mul(dv[p], wv));
+          for (int p = 0; p < P; p++) acc[p][q] = MADD(acc[p][q], dv[p], wv);
         }
       }
     }
