@@ -1,6 +1,6 @@
 // Our SIMD kernels (src/engine/kernels) against the tfjs paths they replace (not a test): per kernel at the bench's
 // batch (GFLOP/s, 2 FLOP per multiply-add) and PGD image-steps/s of whole models at 1 thread, off and on alternately.
-// Run: node scripts/run-ts.mjs bench/simd.ts [kernels|pgd|all] [models=lenet,resnet] [seconds=3] [pairs=2]
+// Run: node scripts/run-ts.mjs bench/simd.ts [kernels|pgd|all] [models=lenet,resnet] [seconds=3] [pairs=2] [batch]
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { setSimdKernels, simdKernels } from '../src/engine/kernels';
@@ -10,7 +10,7 @@ import { startNodeEngine } from '../src/runtime/node';
 import { prepareRates } from './measure';
 import type { ModelId } from './models';
 
-const [what = 'all', models = 'lenet,resnet', seconds = '3', pairs = '2'] = process.argv.slice(2);
+const [what = 'all', models = 'lenet,resnet', seconds = '3', pairs = '2', batchArg] = process.argv.slice(2);
 await startNodeEngine();
 if (!simdKernels()) throw new Error('expected the SIMD kernels to start, got none');
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -72,7 +72,7 @@ if (what !== 'pgd') {
 
 if (what !== 'kernels') {
   for (const id of models.split(',') as ModelId[]) {
-    const b = id === 'resnet' ? 64 : 128;
+    const b = batchArg ? Number(batchArg) : id === 'resnet' ? 64 : 128;
     const rates: Record<string, number[]> = { off: [], on: [] };
     for (let p = 0; p < Number(pairs); p++) {
       for (const on of [false, true]) {
