@@ -16,6 +16,7 @@ export const KERNEL_CLASSES: readonly KernelClass[] = ['conv', 'depthwise', 'den
 const CLASS_OF: Record<string, KernelClass> = {
   Conv2D: 'conv', FusedConv2D: 'conv', QauditConv2D: 'conv', QauditFusedConv2D: 'conv', QauditConvInputGradSimd: 'conv',
   DepthwiseConv2dNative: 'depthwise', FusedDepthwiseConv2D: 'depthwise', QauditDepthwiseConv2D: 'depthwise', QauditFusedDepthwiseConv2D: 'depthwise',
+  QauditDepthwiseInputGradSimd: 'depthwise',
   BatchMatMul: 'dense', _FusedMatMul: 'dense', QauditMatMul: 'dense',
 };
 

@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { setSimdKernels, simdKernels } from '../src/engine/kernels';
 import { convInputGrad } from '../src/engine/ops/conv';
+import { depthwiseInputGrad } from '../src/engine/ops/depthwise';
 import { maxPoolGrad } from '../src/engine/ops/pool-grad';
 import { startNodeEngine } from '../src/runtime/node';
 import { prepareRates } from './measure';
@@ -60,6 +61,15 @@ if (what !== 'pgd') {
     console.log(`| conv input gradient, ${label} | ${xs} | ${g(off)} | ${g(on)} |`);
     tf.dispose([w, dy]);
   }
+  // MobileNetV2's depthwise layers at batch 4 (dx shape, stride): 3x3, multiplier 1.
+  for (const [xs, s] of [[[4, 112, 112, 96], 2], [[4, 56, 56, 144], 1], [[4, 28, 28, 192], 1], [[4, 14, 14, 384], 1], [[4, 7, 7, 960], 1]] as Array<[Shape4, number]>) {
+    const w = tf.randomNormal([3, 3, xs[3], 1], 0, 0.1) as tf.Tensor4D;
+    const dy = tf.randomNormal(tf.depthwiseConv2d(tf.zeros(xs) as tf.Tensor4D, w, s, 'same').shape) as tf.Tensor4D;
+    const [off, on] = both(() => depthwiseInputGrad(dy, w, xs, { strides: [s, s], pad: 'same' }));
+    const g = (ms: number) => `${ms.toFixed(2)} ms, ${((2 * dy.size * 9) / ms / 1e6).toFixed(1)} GFLOP/s`;
+    console.log(`| depthwise input gradient 3x3 stride ${s} | ${xs} | ${g(off)} | ${g(on)} |`);
+    tf.dispose([w, dy]);
+  }
   for (const xs of [[128, 24, 24, 32], [128, 8, 8, 64], [64, 32, 32, 16]] as Shape4[]) {
     const x = tf.randomNormal(xs) as tf.Tensor4D;
     const y = tf.maxPool(x, 2, 2, 'valid');
@@ -72,16 +82,16 @@ if (what !== 'pgd') {
 
 if (what !== 'kernels') {
   for (const id of models.split(',') as ModelId[]) {
-    const b = batchArg ? Number(batchArg) : id === 'resnet' ? 64 : 128;
+    const b = batchArg ? Number(batchArg) : id === 'resnet' ? 64 : id === 'mobilenet' ? 4 : 128;
     const rates: Record<string, number[]> = { off: [], on: [] };
     for (let p = 0; p < Number(pairs); p++) {
       for (const on of [false, true]) {
         setSimdKernels(on);
-        rates[on ? 'on' : 'off']!.push((await prepareRates(id, b, 10, Number(seconds)))().pgd);
+        rates[on ? 'on' : 'off']!.push((await prepareRates(id, b, id === 'mobilenet' ? 2 : 10, Number(seconds)))().pgd);
       }
     }
     setSimdKernels(true);
     const f = (v: number[]) => v.map((r) => r.toFixed(0)).join(', ');
-    console.log(`${id} PGD image-steps/s at batch ${b}, 1 thread, 10 steps: tfjs path ${f(rates.off!)}; SIMD kernels ${f(rates.on!)} (loadavg ${load()})`);
+    console.log(`${id} PGD image-steps/s at batch ${b}, 1 thread, ${id === 'mobilenet' ? 2 : 10} steps: tfjs path ${f(rates.off!)}; SIMD kernels ${f(rates.on!)} (loadavg ${load()})`);
   }
 }

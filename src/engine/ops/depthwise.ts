@@ -3,7 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorMap, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import { cropTo, dilate, flipSpatial, fusedSpec, type FusedActivation } from './conv';
+import { simdKernels } from '../kernels';
 import { runOp, type OpSpec } from './kernel';
+import { depthwiseInputGradSimd } from './simd';
 
 function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
   return tf.backend_util.computeConv2DInfo(
@@ -12,11 +14,17 @@ function geometry(xShape: number[], wShape: number[], attrs: NamedAttrMap) {
   );
 }
 
+/** dL/dx of a depthwise conv: our SIMD kernel for multiplier 1 when it runs (ops/simd.ts), else depthwiseInputGradOps. */
+export function depthwiseInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
+  if (w.shape[3] === 1 && simdKernels()) return depthwiseInputGradSimd(dy, w, xShape, attrs);
+  return depthwiseInputGradOps(dy, w, xShape, attrs);
+}
+
 /**
  * dL/dx[c] = sum_j full correlation of the stride-dilated dy[c*m + j] with the flipped w[:, :, c, j] (m is 1 in
- * most models).
+ * most models). Stock tfjs ops only: any backend, and the reference the SIMD kernel is tested against.
  */
-export function depthwiseInputGrad(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
+export function depthwiseInputGradOps(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   const g = geometry(xShape, w.shape, attrs);
   const [kh, kw, c, m] = w.shape;
   const flipped = flipSpatial(w);

@@ -1,6 +1,6 @@
-// The conv input gradient of kernels/kernels.c as a wasm-backend kernel: tfjs allocates dx, the SIMD loop reads dy
-// and the filter where they lie on the heap and writes dx in place (one call instead of Reverse, Transpose, the
-// dilating pads and a Conv2D whose one-output-channel case XNNPACK runs at ~2-3 GFLOP/s).
+// The conv and depthwise input gradients of kernels/kernels.c as wasm-backend kernels: tfjs allocates dx, the SIMD
+// loop reads dy and the filter where they lie on the heap and writes dx in place (one call instead of Reverse,
+// Transpose, the dilating pads and a Conv2D whose one-output-channel case XNNPACK runs at ~2-3 GFLOP/s).
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor4D, TensorInfo } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../kernels';
@@ -22,4 +22,22 @@ const convInputGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 /** dL/dx of conv2d with our SIMD kernel; call only when simdKernels() is non-null. */
 export function convInputGradSimd(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   return runHeapKernel('QauditConvInputGradSimd', convInputGradKernel, { dy, filter: w }, { strides: attrs.strides, pad: attrs.pad, xShape });
+}
+
+const depthwiseInputGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as unknown as HeapBackend;
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const xShape = attrs!.xShape as [number, number, number, number];
+  const g = tf.backend_util.computeConv2DInfo(xShape, filter.shape as [number, number, number, number],
+    attrs!.strides as [number, number], 1, attrs!.pad as 'valid' | 'same', undefined, true);
+  const out = b.makeOutput(xShape, 'float32');
+  simdKernels()!.depthwise_input_grad(heapOffset(b, out), heapOffset(b, dy), heapOffset(b, filter), g.batchSize,
+    g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth, g.strideHeight,
+    g.strideWidth, g.padInfo.top, g.padInfo.left);
+  return out;
+};
+
+/** dL/dx of a depthwise conv with channel multiplier 1 by our SIMD kernel; call only when simdKernels() is non-null. */
+export function depthwiseInputGradSimd(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
+  return runHeapKernel('QauditDepthwiseInputGradSimd', depthwiseInputGradKernel, { dy, filter: w }, { strides: attrs.strides, pad: attrs.pad, xShape });
 }

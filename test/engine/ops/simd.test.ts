@@ -6,6 +6,7 @@ import { loadWasm } from '../../wasm';
 import { initEngine } from '../../../src/engine/backend';
 import { setSimdKernels, simdKernels } from '../../../src/engine/kernels';
 import { convInputGrad, convInputGradOps, type Padding } from '../../../src/engine/ops/conv';
+import { depthwiseInputGrad, depthwiseInputGradOps } from '../../../src/engine/ops/depthwise';
 import { maxPoolGrad } from '../../../src/engine/ops/pool-grad';
 import { data, relError } from './reference';
 
@@ -61,8 +62,28 @@ describe('SIMD kernels on the wasm heap', () => {
     expect(again).toEqual(ours);
   });
 
+  // MobileNetV2's depthwise shapes (3x3, stride 1 and 2, 'same' and 'valid' after a ZeroPadding2D), channel counts
+  // off the 16- and 4-wide blocks. One product per tap and channel: the sums differ from tfjs' only in order.
+  it.each([
+    { x: [7, 14, 14, 32] as Shape4, k: 3, s: 1, pad: 'same' as Padding },
+    { x: [1, 15, 15, 24] as Shape4, k: 3, s: 2, pad: 'valid' as Padding },
+    { x: [7, 9, 8, 21] as Shape4, k: 3, s: 2, pad: 'same' as Padding },
+    { x: [1, 10, 11, 3] as Shape4, k: 5, s: 3, pad: 'same' as Padding },
+  ])('depthwise input gradient equals the tfjs path to 1e-5: $x $k x $k stride $s $pad', (c) => {
+    const attrs = { strides: [c.s, c.s], pad: c.pad };
+    const wShape: Shape4 = [c.k, c.k, c.x[3], 1];
+    const [ours, ref] = tf.tidy(() => {
+      const w = tf.tensor4d(data(wShape, 2), wShape);
+      const yShape = tf.depthwiseConv2d(tf.zeros(c.x) as tf.Tensor4D, w, c.s, c.pad).shape;
+      const dy = tf.tensor4d(data(yShape, 3), yShape);
+      return [depthwiseInputGrad(dy, w, c.x, attrs), depthwiseInputGradOps(dy, w, c.x, attrs)].map((t) => Array.from(t.dataSync()));
+    });
+    expect(ours.length).toBe(ref.length);
+    expect(relError(ours, ref)).toBeLessThan(1e-5);
+  });
+
   // Computed in Node; workerd must give the same bits (plain SIMD128, no FMA: see kernels.c).
-  it('gives the same bits on every runtime (digest of a conv input gradient and a max-pool gradient)', () => {
+  it('gives the same bits on every runtime (digests of a conv and a depthwise input gradient and a max-pool gradient)', () => {
     const got = tf.tidy(() => {
       const w = tf.tensor4d(exact(3 * 3 * 5 * 12, 1), [3, 3, 5, 12]);
       const dy = tf.tensor4d(exact(3 * 6 * 6 * 12, 2), [3, 6, 6, 12]);
@@ -70,9 +91,11 @@ describe('SIMD kernels on the wasm heap', () => {
       const x = tf.tensor4d(exact(3 * 11 * 11 * 5, 3), [3, 11, 11, 5]);
       const y = tf.maxPool(x, 3, 2, 'same');
       const dp = maxPoolGrad(tf.tensor4d(exact(y.size, 4), y.shape), x, y, { filterSize: [3, 3], strides: [2, 2], pad: 'same' });
-      return [digest(dx), digest(dp.dataSync() as Float32Array)];
+      const wd = tf.tensor4d(exact(3 * 3 * 12, 5), [3, 3, 12, 1]);
+      const dd = depthwiseInputGrad(dy, wd, [3, 11, 11, 12], { strides: [2, 2], pad: 'same' }).dataSync() as Float32Array;
+      return [digest(dx), digest(dp.dataSync() as Float32Array), digest(dd)];
     });
-    expect(got).toEqual(['d66fb341', 'cc255ae3']);
+    expect(got).toEqual(['d66fb341', 'cc255ae3', '9ddc8e68']);
   });
 
   it('falls back to the tfjs path when switched off', () => {
