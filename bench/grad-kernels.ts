@@ -1,9 +1,11 @@
 // Where one PGD step's time goes, per tfjs kernel name (not a test): forward + input gradient of a bench model,
 // each top-level kernel timed (wasm kernels are synchronous). Run: node scripts/run-ts.mjs bench/grad-kernels.ts
-// [lenet|resnet|cnn|mobilenet] [batch] [reps]
+// [lenet|resnet|cnn|mobilenet] [batch] [reps]; BY_SHAPE=1 splits kernels by their first input's shape, SIMD=0 runs
+// without our SIMD kernels (the tfjs paths).
 import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropy } from '../src/engine/attacks/common';
 import { batch } from '../src/engine/data/dataset';
+import { setSimdKernels } from '../src/engine/kernels';
 import { startNodeEngine } from '../src/runtime/node';
 import { MODELS, loadBenchModel, type ModelId } from './models';
 
@@ -11,6 +13,7 @@ const id = (process.argv[2] ?? 'lenet') as ModelId;
 const b = Number(process.argv[3] ?? (id === 'resnet' ? 64 : 128));
 const reps = Number(process.argv[4] ?? 5);
 await startNodeEngine();
+if (process.env.SIMD === '0') setSimdKernels(false);
 const model = loadBenchModel(id);
 const { x, y } = batch(await MODELS[id].samples(model, b), 0, b);
 const grad = tf.grad((xx: tf.Tensor) => tf.sum(crossEntropy(model.logits(xx as tf.Tensor4D), y)));

@@ -91,7 +91,7 @@ if (what !== 'kernels') {
       }
     }
     setSimdKernels(true);
-    const f = (v: number[]) => v.map((r) => r.toFixed(0)).join(', ');
+    const f = (v: number[]) => v.map((r) => (r < 100 ? r.toFixed(2) : r.toFixed(0))).join(', ');
     console.log(`${id} PGD image-steps/s at batch ${b}, 1 thread, ${id === 'mobilenet' ? 2 : 10} steps: tfjs path ${f(rates.off!)}; SIMD kernels ${f(rates.on!)} (loadavg ${load()})`);
   }
 }
