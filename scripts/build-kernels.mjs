@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../src/engine/kernels');
-export const EXPORTS = ['conv_input_grad', 'max_pool_grad', 'depthwise_input_grad'];
+export const EXPORTS = ['conv_input_grad', 'max_pool_grad', 'depthwise_input_grad', 'activation_grad'];
 /**
  * Exact flags. -msimd128 without -mrelaxed-simd: no FMA (bit-identity across runtimes). -fno-builtin: no memset
  * calls for the zeroing loops (there is no libc). --import-memory: the kernels work on tfjs-backend-wasm's memory.

@@ -9,6 +9,7 @@ export interface SimdKernels {
     co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
   max_pool_grad(dx: number, dy: number, x: number, y: number, n: number, h: number, wd: number, c: number, ho: number,
     wo: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
+  activation_grad(out: number, dy: number, y: number, n: number, six: number): void;
   depthwise_input_grad(dx: number, dy: number, w: number, n: number, h: number, wd: number, c: number, ho: number,
     wo: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
 }

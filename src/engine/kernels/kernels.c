@@ -278,3 +278,25 @@ void depthwise_input_grad(f32 *dx, const f32 *dy, const f32 *w, int N, int H, in
     }
   }
 }
+
+/**
+ * dL/d(pre-activation) of a fused ReLU (six = 0) or ReLU6 (six = 1) from dy and the saved output y, as ops/conv.ts's
+ * tfjs form computes it: dy * step(y) or dy * step(y * (6 - y)), where tfjs-backend-wasm's step is 1 above 0, NaN
+ * for NaN, else 0. One pass instead of 2-4 kernels: the same values (NaN payloads aside).
+ */
+EXPORT(activation_grad)
+void activation_grad(f32 *out, const f32 *dy, const f32 *y, int n, int six) {
+  const v128_t zero = wasm_f32x4_splat(0.f), one = wasm_f32x4_splat(1.f), nan = wasm_f32x4_splat(__builtin_nanf(""));
+  const v128_t six4 = wasm_f32x4_splat(6.f);
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    v128_t t = wasm_v128_load(y + k);
+    if (six) t = wasm_f32x4_mul(t, wasm_f32x4_sub(six4, t));
+    v128_t step = wasm_v128_or(wasm_v128_and(wasm_f32x4_gt(t, zero), one), wasm_v128_and(wasm_f32x4_ne(t, t), nan));
+    wasm_v128_store(out + k, wasm_f32x4_mul(wasm_v128_load(dy + k), step));
+  }
+  for (; k < n; k++) {
+    f32 t = six ? y[k] * (6.f - y[k]) : y[k];
+    out[k] = dy[k] * (t > 0.f ? 1.f : t != t ? __builtin_nanf("") : 0.f);
+  }
+}

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../kernels';
 import { runOp, type OpSpec } from './kernel';
-import { convInputGradSimd } from './simd';
+import { activationGradSimd, convInputGradSimd } from './simd';
 
 export type Padding = 'valid' | 'same';
 
@@ -102,9 +102,12 @@ export type FusedActivation = 'linear' | 'relu' | 'relu6';
 /**
  * dL/d(pre-activation), from the saved output y: relu passes dy where y > 0 (exactly where the input was), relu6
  * where 0 < y < 6, tested as y * (6 - y) > 0 (two same-shape ops and a Step instead of tfjs' LessEqual, Cast and
- * Step on the input; exact: for 0 < y < 6 in float32 the product is at least 6 * 2^-149 or 6 * ulp(6) > 0).
+ * Step on the input; exact: for 0 < y < 6 in float32 the product is at least 6 * 2^-149 or 6 * ulp(6) > 0). With our
+ * SIMD kernels, the same arithmetic in one pass (ops/simd.ts).
  */
 export function preActivationGrad(dy: Tensor, y: Tensor, activation: unknown): Tensor {
+  const same = dy.dtype === 'float32' && y.dtype === 'float32' && tf.util.arraysEqual(dy.shape, y.shape);
+  if ((activation === 'relu' || activation === 'relu6') && same && simdKernels()) return activationGradSimd(dy, y, activation);
   if (activation === 'relu') return tf.mul(dy, tf.step(y));
   if (activation === 'relu6') return tf.mul(dy, tf.step(tf.mul(y, tf.sub(6, y))));
   return dy;

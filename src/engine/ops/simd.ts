@@ -1,8 +1,8 @@
-// The conv and depthwise input gradients of kernels/kernels.c as wasm-backend kernels: tfjs allocates dx, the SIMD
+// The conv and depthwise input gradients and the ReLU / ReLU6 masks of kernels/kernels.c as wasm-backend kernels: tfjs allocates dx, the SIMD
 // loop reads dy and the filter where they lie on the heap and writes dx in place (one call instead of Reverse,
 // Transpose, the dilating pads and a Conv2D whose one-output-channel case XNNPACK runs at ~2-3 GFLOP/s).
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelFunc, NamedAttrMap, Tensor4D, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedAttrMap, Tensor, Tensor4D, TensorInfo } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../kernels';
 import { heapOffset, runHeapKernel, type HeapBackend } from './heap';
 
@@ -40,4 +40,18 @@ const depthwiseInputGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 /** dL/dx of a depthwise conv with channel multiplier 1 by our SIMD kernel; call only when simdKernels() is non-null. */
 export function depthwiseInputGradSimd(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   return runHeapKernel('QauditDepthwiseInputGradSimd', depthwiseInputGradKernel, { dy, filter: w }, { strides: attrs.strides, pad: attrs.pad, xShape });
+}
+
+const activationGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as unknown as HeapBackend;
+  const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo };
+  const out = b.makeOutput(dy.shape, 'float32');
+  simdKernels()!.activation_grad(heapOffset(b, out), heapOffset(b, dy), heapOffset(b, y), tf.util.sizeFromShape(dy.shape),
+    attrs!.activation === 'relu6' ? 1 : 0);
+  return out;
+};
+
+/** dy masked by a ReLU's or ReLU6's saved output y in one pass; call only when simdKernels() is non-null. */
+export function activationGradSimd(dy: Tensor, y: Tensor, activation: 'relu' | 'relu6'): Tensor {
+  return runHeapKernel('QauditActivationGradSimd', activationGradKernel, { dy, y }, { activation });
 }

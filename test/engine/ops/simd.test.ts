@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadWasm } from '../../wasm';
 import { initEngine } from '../../../src/engine/backend';
 import { setSimdKernels, simdKernels } from '../../../src/engine/kernels';
-import { convInputGrad, convInputGradOps, type Padding } from '../../../src/engine/ops/conv';
+import { convInputGrad, convInputGradOps, preActivationGrad, type Padding } from '../../../src/engine/ops/conv';
 import { depthwiseInputGrad, depthwiseInputGradOps } from '../../../src/engine/ops/depthwise';
 import { maxPoolGrad } from '../../../src/engine/ops/pool-grad';
 import { data, relError } from './reference';
@@ -80,6 +80,25 @@ describe('SIMD kernels on the wasm heap', () => {
     });
     expect(ours.length).toBe(ref.length);
     expect(relError(ours, ref)).toBeLessThan(1e-5);
+  });
+
+  // The same float32 operations as the tfjs form (Step is NaN for NaN on wasm): equal values, signed zeros included.
+  it.each(['relu', 'relu6'])('%s gradient mask equals the tfjs form bit for bit (NaN as NaN)', (activation) => {
+    const special = [0, -0, 6, -6, 5.9999995, 6.0000005, 1e-45, -1e-45, NaN, Infinity, -Infinity, 3];
+    const n = 4 * 9 * 7 + 3;
+    const ys = Float32Array.from({ length: n }, (_, k) => (k < special.length ? special[k]! : 8 * exact(1, k)[0]! + 3));
+    const dys = exact(n, 9).map((v, k) => (k % 13 === 0 ? -0 : k % 17 === 0 ? 0 : v));
+    const [ours, ref] = tf.tidy(() => {
+      const [dy, y] = [tf.tensor1d(dys), tf.tensor1d(ys)];
+      const simd = Array.from(preActivationGrad(dy, y, activation).dataSync());
+      setSimdKernels(false);
+      try {
+        return [simd, Array.from(preActivationGrad(dy, y, activation).dataSync())];
+      } finally {
+        setSimdKernels(true);
+      }
+    });
+    expect(ours.map((v) => (Object.is(v, -0) ? '-0' : v))).toEqual(ref.map((v) => (Object.is(v, -0) ? '-0' : v)));
   });
 
   // Computed in Node; workerd must give the same bits (plain SIMD128, no FMA: see kernels.c).
