@@ -16,6 +16,8 @@ export interface SimdKernels {
 
 let provided: WebAssembly.Module | undefined;
 let kernels: SimdKernels | null = null;
+/** The memory they were instantiated on: another backend instance (another memory) must not reach them. */
+let boundTo: WebAssembly.Memory | undefined;
 let enabled = true;
 
 /**
@@ -49,15 +51,16 @@ export function startKernels(): boolean {
   try {
     const module = provided ?? new WebAssembly.Module(bytes());
     kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
+    boundTo = memory;
   } catch {
     kernels = null;
   }
   return kernels !== null;
 }
 
-/** The kernels when started, enabled and the wasm backend is current; otherwise null (the tfjs path). */
+/** The kernels when started, enabled and their wasm backend is current; otherwise null (the tfjs path). */
 export function simdKernels(): SimdKernels | null {
-  return enabled && kernels && tf.getBackend() === 'wasm' ? kernels : null;
+  return enabled && kernels && backendMemory() === boundTo ? kernels : null;
 }
 
 /** Switches the kernels off or on again (benches and tests compare both paths; the default is on). */

@@ -139,37 +139,46 @@ void conv_input_grad(f32 *dx, const f32 *dy, const f32 *w, int N, int H, int W, 
       f32 *dxr = dx + (n * H + r) * W * Ci;
       for (int c0 = 0; c0 < sw && c0 < W; c0++) {
         for (int c = c0; c < W;) {
-          int b_lo, b_hi, j_hi, b_lo4, b_hi4, j_hi4;
+          int b_lo, b_hi, j_hi, b_lo2, b_hi2, j_hi2;
           TAPS(c, pl, sw, KW, Wo, b_lo, b_hi, j_hi);
-          int group = 0;
+          // Pixels done together: 4 (or 2, near the right border) of this stride class that read the same taps.
+          int group = 1;
           if (c + 3 * sw < W) {
-            TAPS(c + 3 * sw, pl, sw, KW, Wo, b_lo4, b_hi4, j_hi4);
-            group = b_lo4 == b_lo && b_hi4 == b_hi && j_hi4 == j_hi + 3;
+            TAPS(c + 3 * sw, pl, sw, KW, Wo, b_lo2, b_hi2, j_hi2);
+            if (b_lo2 == b_lo && b_hi2 == b_hi && j_hi2 == j_hi + 3) group = 4;
+          }
+          if (group == 1 && c + sw < W) {
+            TAPS(c + sw, pl, sw, KW, Wo, b_lo2, b_hi2, j_hi2);
+            if (b_lo2 == b_lo && b_hi2 == b_hi && j_hi2 == j_hi + 1) group = 2;
           }
           f32 *d0 = dxr + c * Ci;
           const int dxs = sw * Ci;
           int ci = 0;
           for (; ci + 4 <= Ci; ci += 4) {
-            if (group) {
+            if (group == 4) {
               block_2_4(d0 + ci, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
               block_2_4(d0 + 2 * dxs + ci, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi + 2);
+            } else if (group == 2) {
+              block_2_4(d0 + ci, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
             } else {
               block_1_4(d0 + ci, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi);
             }
           }
-          // The 1-3 channels left (a first layer's 1 or 3) in one block.
+          // The 1-3 channels left (a first layer's 1 or 3) in one block per group (per pixel in a group of 2).
 #define TAIL(P, CB, c) block_##P##_##CB(d0 + (c) * dxs + ci, dxs, dyn, w, ci, GEO_ARGS, a_lo, a_hi, i_hi, b_lo, b_hi, j_hi + (c))
-          switch ((Ci - ci) + (group ? 4 : 0)) {
-            case 1: TAIL(1, 1, 0); break;
-            case 2: TAIL(1, 2, 0); break;
-            case 3: TAIL(1, 3, 0); break;
-            case 5: TAIL(4, 1, 0); break;
-            case 6: TAIL(4, 2, 0); break;
-            case 7: TAIL(2, 3, 0); TAIL(2, 3, 2); break;
-            default: break;
+          for (int p = 0; p < (group == 2 ? 2 : 1); p++) {
+            switch ((Ci - ci) + (group == 4 ? 4 : 0)) {
+              case 1: TAIL(1, 1, p); break;
+              case 2: TAIL(1, 2, p); break;
+              case 3: TAIL(1, 3, p); break;
+              case 5: TAIL(4, 1, 0); break;
+              case 6: TAIL(4, 2, 0); break;
+              case 7: TAIL(2, 3, 0); TAIL(2, 3, 2); break;
+              default: break;
+            }
           }
 #undef TAIL
-          c += group ? 4 * sw : sw;
+          c += group * sw;
         }
       }
     }

@@ -42,7 +42,7 @@ const name = (c: ConvCase) => `x ${c.x} w ${c.w} strides ${c.strides} ${c.pad}`;
 describe('SIMD kernels on the wasm heap', () => {
   beforeAll(async () => initEngine(await loadWasm()));
 
-  it('run on the engine backend (Node compiles the committed module)', () => expect(simdKernels()).not.toBeNull());
+  it('run on the engine backend (Node compiles the committed bytes, workerd gets the imported module)', () => expect(simdKernels()).not.toBeNull());
 
   // Both sides sum the same products in float32 in different orders (ours: per co vector, then taps; XNNPACK: its
   // own blocking), so they agree to a few ulps of the largest partial sums, not bit for bit: 1e-5 of max |dx|.
