@@ -127,7 +127,7 @@ function modelSection(m: ModelFigures, peak: ReturnType<typeof machinePeak>): st
     `### ${m.id}`,
     '',
     `Model: ${m.title}; ${(totalMacs(m) / 1e6).toFixed(2)} M multiply-adds per image. Data: ${m.dataTitle}.`,
-    m.torch ? `Logits check: PyTorch's float logits agree with the engine's to ${m.torch.logitsRelDiff.toExponential(1)} (max |diff| / max |logit|, ${m.batch} inputs) before timing.` : 'Logits check: not run (no PyTorch).',
+    m.torch ? `Logits check: PyTorch's float logits agree with the engine's to ${m.torch.logitsRelDiff.toExponential(1)} (max |diff| / max |logit|, ${m.batch} inputs) before timing. PyTorch runs in ${m.torch.layout === 'channels_last' ? 'NHWC (channels_last)' : 'NCHW (contiguous)'}, its faster memory format for this model in a 2-second PGD trial at one thread (image-steps/s: ${Object.entries(m.torch.layoutTrial).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}).` : 'Logits check: not run (no PyTorch).',
     `PGD ratios: per core ${r2(r.perCore)}, best against best ${r2(r.best)}.`,
     '',
     ...ratesTable(m),

@@ -45,6 +45,9 @@ export interface TorchResult {
   maxRssBytes: number;
   /** max |torch - engine| / max |engine| of the float logits on the first `batch` inputs. */
   logitsRelDiff: number;
+  /** The memory format PyTorch ran in (its faster one for PGD in a trial) and the trial's image-steps/s by format. */
+  layout: 'contiguous' | 'channels_last';
+  layoutTrial: Record<string, number>;
 }
 
 const hasTorch = () => existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
