@@ -53,12 +53,13 @@ export function macsByClass(g: Graph): Record<KernelClass, number> {
   return out;
 }
 
-/** Times every top-level kernel that `f` runs, summed per class, over `reps` calls after one warm-up. */
-function timeByClass(f: () => void, reps: number, seen: Record<string, KernelClass>): Record<KernelClass, number> {
-  f();
+/**
+ * Runs `f` with every top-level tfjs kernel call timed (wasm kernels are synchronous): `onKernel(name, inputs, ms)`
+ * for each; kernels called from inside another kernel count in their caller's time.
+ */
+export function withKernelTimes<T>(f: () => T, onKernel: (name: string, inputs: unknown, ms: number) => void): T {
   const eng = tf.engine() as unknown as { runKernel: (n: string, i: unknown, a: unknown) => unknown };
   const orig = eng.runKernel.bind(eng);
-  const out = zero();
   let depth = 0;
   eng.runKernel = (name, inputs, attrs) => {
     const top = depth++ === 0;
@@ -67,18 +68,27 @@ function timeByClass(f: () => void, reps: number, seen: Record<string, KernelCla
       return orig(name, inputs, attrs);
     } finally {
       depth--;
-      if (top) {
-        const c = CLASS_OF[name] ?? 'other';
-        seen[name] = c;
-        out[c] += performance.now() - t0;
-      }
+      if (top) onKernel(name, inputs, performance.now() - t0);
     }
   };
   try {
-    for (let i = 0; i < reps; i++) f();
+    return f();
   } finally {
     eng.runKernel = orig;
   }
+}
+
+/** Times every top-level kernel that `f` runs, summed per class, over `reps` calls after one warm-up. */
+function timeByClass(f: () => void, reps: number, seen: Record<string, KernelClass>): Record<KernelClass, number> {
+  f();
+  const out = zero();
+  withKernelTimes(() => {
+    for (let i = 0; i < reps; i++) f();
+  }, (name, _inputs, ms) => {
+    const c = CLASS_OF[name] ?? 'other';
+    seen[name] = c;
+    out[c] += ms;
+  });
   for (const c of KERNEL_CLASSES) out[c] /= reps;
   return out;
 }

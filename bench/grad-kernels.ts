@@ -7,6 +7,7 @@ import { crossEntropy } from '../src/engine/attacks/common';
 import { batch } from '../src/engine/data/dataset';
 import { setSimdKernels } from '../src/engine/kernels';
 import { startNodeEngine } from '../src/runtime/node';
+import { withKernelTimes } from './flops';
 import { MODELS, loadBenchModel, type ModelId } from './models';
 
 const id = (process.argv[2] ?? 'lenet') as ModelId;
@@ -19,34 +20,22 @@ const { x, y } = batch(await MODELS[id].samples(model, b), 0, b);
 const grad = tf.grad((xx: tf.Tensor) => tf.sum(crossEntropy(model.logits(xx as tf.Tensor4D), y)));
 const step = () => tf.tidy(() => void grad(x).dataSync());
 step();
-const eng = tf.engine() as unknown as { runKernel: (n: string, i: unknown, a: unknown) => unknown };
-const orig = eng.runKernel.bind(eng);
 const agg = new Map<string, { ms: number[]; calls: number }>();
-let depth = 0;
 let rep = 0;
-eng.runKernel = (name, inputs, attrs) => {
-  const top = depth++ === 0;
-  const t0 = performance.now();
-  try {
-    return orig(name, inputs, attrs);
-  } finally {
-    depth--;
-    if (top) {
-      const key = process.env.BY_SHAPE ? `${name} ${JSON.stringify((inputs as Record<string, tf.Tensor>)[Object.keys(inputs as object)[0]!]?.shape)}` : name;
-      const a = agg.get(key) ?? { ms: Array(reps).fill(0), calls: 0 };
-      a.ms[rep] += performance.now() - t0;
-      a.calls++;
-      agg.set(key, a);
-    }
-  }
-};
 const whole: number[] = [];
-for (rep = 0; rep < reps; rep++) {
-  const t0 = performance.now();
-  step();
-  whole.push(performance.now() - t0);
-}
-eng.runKernel = orig;
+withKernelTimes(() => {
+  for (rep = 0; rep < reps; rep++) {
+    const t0 = performance.now();
+    step();
+    whole.push(performance.now() - t0);
+  }
+}, (name, inputs, ms) => {
+  const key = process.env.BY_SHAPE ? `${name} ${JSON.stringify((inputs as Record<string, tf.Tensor>)[Object.keys(inputs as object)[0]!]?.shape)}` : name;
+  const a = agg.get(key) ?? { ms: Array(reps).fill(0), calls: 0 };
+  a.ms[rep] += ms;
+  a.calls++;
+  agg.set(key, a);
+});
 // Median over the reps per kernel: the least disturbed figure on a shared machine that still sums sensibly.
 const med = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1]!;
 const rows = [...agg].map(([k, a]) => ({ k, ms: med(a.ms), calls: a.calls / reps })).sort((p, q) => q.ms - p.ms);

@@ -6,36 +6,28 @@ import type { KernelFunc, NamedAttrMap, Tensor, Tensor4D, TensorInfo } from '@te
 import { simdKernels } from '../kernels';
 import { heapOffset, runHeapKernel, type HeapBackend } from './heap';
 
-const convInputGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+/** A conv-like input gradient: geometry from the filter, dx allocated by tfjs, one call of the SIMD kernel. */
+const inputGradKernel = (depthwise: boolean): KernelFunc => ({ inputs, backend, attrs }) => {
   const b = backend as unknown as HeapBackend;
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const xShape = attrs!.xShape as [number, number, number, number];
   const g = tf.backend_util.computeConv2DInfo(xShape, filter.shape as [number, number, number, number],
-    attrs!.strides as [number, number], 1, attrs!.pad as 'valid' | 'same');
+    attrs!.strides as [number, number], 1, attrs!.pad as 'valid' | 'same', undefined, depthwise);
   const out = b.makeOutput(xShape, 'float32');
-  simdKernels()!.conv_input_grad(heapOffset(b, out), heapOffset(b, dy), heapOffset(b, filter), g.batchSize, g.inHeight,
-    g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, g.filterHeight, g.filterWidth, g.strideHeight,
-    g.strideWidth, g.padInfo.top, g.padInfo.left);
+  const k = simdKernels()!;
+  const head = [heapOffset(b, out), heapOffset(b, dy), heapOffset(b, filter), g.batchSize, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth] as const;
+  const tail = [g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padInfo.top, g.padInfo.left] as const;
+  if (depthwise) k.depthwise_input_grad(...head, ...tail);
+  else k.conv_input_grad(...head, g.outChannels, ...tail);
   return out;
 };
+const convInputGradKernel = inputGradKernel(false);
+const depthwiseInputGradKernel = inputGradKernel(true);
 
 /** dL/dx of conv2d with our SIMD kernel; call only when simdKernels() is non-null. */
 export function convInputGradSimd(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
   return runHeapKernel('QauditConvInputGradSimd', convInputGradKernel, { dy, filter: w }, { strides: attrs.strides, pad: attrs.pad, xShape });
 }
-
-const depthwiseInputGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as unknown as HeapBackend;
-  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const xShape = attrs!.xShape as [number, number, number, number];
-  const g = tf.backend_util.computeConv2DInfo(xShape, filter.shape as [number, number, number, number],
-    attrs!.strides as [number, number], 1, attrs!.pad as 'valid' | 'same', undefined, true);
-  const out = b.makeOutput(xShape, 'float32');
-  simdKernels()!.depthwise_input_grad(heapOffset(b, out), heapOffset(b, dy), heapOffset(b, filter), g.batchSize,
-    g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth, g.strideHeight,
-    g.strideWidth, g.padInfo.top, g.padInfo.left);
-  return out;
-};
 
 /** dL/dx of a depthwise conv with channel multiplier 1 by our SIMD kernel; call only when simdKernels() is non-null. */
 export function depthwiseInputGradSimd(dy: Tensor4D, w: Tensor4D, xShape: number[], attrs: NamedAttrMap): Tensor4D {
