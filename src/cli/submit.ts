@@ -55,7 +55,7 @@ interface AuditView {
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
   progress: { done: number; total: number; current?: string; etaSeconds?: number };
   error?: { code: string; message: string };
-  links: { self: string; report: string; reportHtml: string; junit: string; samples: string; attestation: string };
+  links: { self: string; report: string; reportHtml: string; junit: string; samples?: string; attestation: string };
 }
 
 type SubmitFlags = ReturnType<typeof parseSubmitFlags>;
@@ -134,14 +134,19 @@ async function run(client: ApiClient, flags: SubmitFlags, o: ReturnType<typeof c
     if (keys.length === 0) throw new RemoteError('--test-result: expected the server to publish a signing key, got none', 3);
     await writeFile(flags['test-result'], JSON.stringify(await fetchTestResult(client, a, files, keys), null, 2) + '\n');
   }
-  if (flags['per-sample']) await writeJsonLines(flags['per-sample'], Readable.fromWeb((await client.request('GET', a.links.samples)).body! as WebStream<Uint8Array>));
   console.log(formatSummary(report));
   if (flags.attestation && envelope !== undefined) await writeFile(flags.attestation, JSON.stringify(envelope, null, 2) + '\n');
   // Rendered here rather than fetched: the server's JUnit and SARIF know nothing of this run's thresholds.
-  return writeOutputs(report, flags, o.gates, {
+  const code = await writeOutputs(report, flags, o.gates, {
     model: flags.model!, baseline, reportUrl: client.url(a.links.reportHtml),
     signature: envelope === undefined ? { status: 'unsigned' } : { status: 'signed', verifyCommand: `qaudit verify ${flags.attestation ?? 'attestation.json'} --keys ${flags.keys ?? client.base} --model ${flags.model}` },
   });
+  // After the report's files and the gates, so a failed download costs nothing else; a server without the route says so.
+  if (flags['per-sample']) {
+    if (!a.links.samples) throw new RemoteError('--per-sample: expected the server to offer per-sample results (links.samples), got none: the server is older than this CLI', 3);
+    await writeJsonLines(flags['per-sample'], Readable.fromWeb((await client.request('GET', a.links.samples)).body! as WebStream<Uint8Array>));
+  }
+  return code;
 }
 
 export async function submitCommand(argv: string[]): Promise<number> {

@@ -130,7 +130,7 @@ async function readResults(plan: AuditPlan, store: Store): Promise<ChunkResult[]
     await Promise.all(plan.chunks.slice(i, i + 16).map(async (c, j) => {
       const key = await chunkKey(plan.jobId, c.id);
       const b = await store.get(key);
-      if (!b) throw new Error(`missing chunk result ${key}`);
+      if (!b) throw new StorageError('not_found', `expected the stored result of chunk ${c.id}, got none`, key);
       out[i + j] = fromJsonBytes<ChunkResult>(b);
     }));
   }
@@ -170,6 +170,14 @@ export async function auditSampleLines(jobId: string, store: Store): Promise<Gen
   const bytes = await store.get(keys.jobChunk(jobId, PLAN_STEP));
   if (!bytes || !isPlan(bytes, jobId)) return undefined;
   const plan = fromJsonBytes<AuditPlan>(bytes);
-  const results = await readResults(plan, store);
-  return sampleLines(mergeResults(plan.settings, plan.summary, plan.chunks, results, plan.data, { surrogate: plan.surrogate }));
+  let results: ChunkResult[];
+  try {
+    results = await readResults(plan, store);
+  } catch (e) {
+    if (e instanceof StorageError && e.code === 'not_found') return undefined;
+    throw e;
+  }
+  // The lines need per-sample outcomes only: drop what the report alone reads (example pixels, companions' inputs).
+  const lean = results.map((r) => (r.kind === 'attack' ? { ...r, examples: [], amplification: [], others: {} } : r));
+  return sampleLines(mergeResults(plan.settings, plan.summary, plan.chunks, lean, plan.data, { surrogate: plan.surrogate }));
 }

@@ -116,7 +116,7 @@ export function reportsApp(deps: ResolvedDeps) {
     const { id } = c.req.valid('param');
     const rec = await finished(deps.store, id);
     const lines = await auditSampleLines(rec.id, deps.store);
-    if (!lines) throw new ProblemError(404, 'not_found', 'expected the stored plan and chunk results of this audit, got none', 'path.id');
+    if (!lines) throw new ProblemError(404, 'not_found', 'expected the stored plan and every chunk result of this audit, got some missing', 'path.id');
     return c.body(jsonLines(lines), 200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'content-disposition': `attachment; filename="${id}-samples.jsonl"` });
   });
 

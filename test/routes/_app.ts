@@ -108,13 +108,14 @@ export async function problem(res: Response): Promise<{ status: number; code: st
 }
 
 /** The app on a real s3rver with the real Node job runner (chunks on the main thread), started before the describe
- *  block's tests and stopped after them; read `t` and `driver` inside the tests. */
-export function useRealApp(): { t: TestApp; driver: NodeJobDriver } {
-  const real = {} as { t: TestApp; driver: NodeJobDriver };
+ *  block's tests and stopped after them; read `t`, `driver` and `store` inside the tests. */
+export function useRealApp(): { t: TestApp; driver: NodeJobDriver; store: S3Store } {
+  const real = {} as { t: TestApp; driver: NodeJobDriver; store: S3Store };
   let close = async () => {};
   beforeAll(async () => {
     const s3 = await startS3();
     const store = new S3Store(s3.config);
+    real.store = store;
     const base = await makeApp();
     real.driver = new NodeJobDriver({ store, signingKey: base.signer, builtin: builtinMnist, threads: 0, resume: false });
     real.t = await makeApp({}, { store, driver: real.driver });

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/engine/audit';
 import { rowKey, type SampleLine } from '../../src/engine/audit';
+import { keys } from '../../src/storage/keys';
+import { listAll } from '../../src/storage/store';
 import { post, problem, useRealApp, uploadModel, type TestApp } from './_app';
 
 describe('per-sample results as JSON lines', { timeout: 180_000 }, () => {
@@ -51,7 +53,16 @@ describe('per-sample results as JSON lines', { timeout: 180_000 }, () => {
     expect(report.rows.some((r) => byRow.get(rowKey(r))!.some((l, i) => l.prediction !== byRow.get(`clean/${r.variant}/${r.defense}`)![i]!.prediction))).toBe(true);
   });
 
-  it('answers 404 problem+json for an unknown audit', async () => {
+  it('answers 404 problem+json for an unknown audit, and for a finished one whose chunk results are gone', async () => {
     expect(await problem(await real.t.req(`/v1/audits/${'2'.repeat(32)}/samples.jsonl`))).toMatchObject({ status: 404 });
+    const model = await uploadModel(real.t);
+    const { id } = await (await real.t.req('/v1/audits', post({ model, attacks: ['fgsm'], bits: [2], limit: 16 }))).json() as { id: string };
+    await real.driver.idle();
+    expect((await real.t.req(`/v1/audits/${id}/samples.jsonl`)).status).toBe(200);
+    const chunk = (await listAll(real.store, keys.jobChunksPrefix(id))).find((k) => !k.endsWith('/plan.json'))!;
+    await real.store.delete(chunk);
+    const p = await problem(await real.t.req(`/v1/audits/${id}/samples.jsonl`));
+    expect(p).toMatchObject({ status: 404, code: 'not_found', field: 'path.id' });
+    expect(p.detail).not.toContain(chunk);
   });
 });

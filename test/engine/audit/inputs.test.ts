@@ -7,7 +7,7 @@ import { loadWasm } from '../../wasm';
 import { initEngine } from '../../../src/engine/backend';
 import { EngineError } from '../../../src/engine/errors';
 import { loadLayersModel, type Model } from '../../../src/engine/model';
-import { labelByModel, planMemory, toPreprocess, type ChunkResult } from '../../../src/engine/audit';
+import { labelByModel, planMemory, toPreprocess, type AuditSettingsInput, type ChunkResult } from '../../../src/engine/audit';
 import type { Dataset } from '../../../src/engine/data/types';
 import { Rng } from '../../../src/engine/rng';
 import { runAll } from './helpers';
@@ -81,13 +81,18 @@ describe('inputs as users have them', () => {
     const m = loadLayersModel(file.json, file.shards);
     const data = images(40);
     data.y = labelByModel(m, data, 4);
-    let first: ChunkResult[] | undefined;
-    // One chunk of 40 samples: batches of 40, 32 + 8, 16 + 16 + 8, and ten of 4.
-    for (const microBatch of [64, 32, 16, 4]) {
-      const { results, ctx } = await runAll(m, data, { attacks: ['fgsm', 'pgd', 'square'], steps: 5, stepSize: 0.02, queries: 20, bits: [4], limit: 40, chunkSize: 64, microBatch, sanity: false });
-      ctx.dispose();
-      if (first) expect(results).toEqual(first);
-      else first = results;
+    // One chunk of 40 samples: batches of 40, 32 + 8, 16 + 16 + 8, and ten of 4. Every attack kind (gradient, margin
+    // losses, DIVA, score- and decision-based queries, transfer; the model has 3 classes, too few for APGD-T), then a
+    // random mapping with EOT.
+    const attacks = ['fgsm', 'pgd', 'apgd', 'apgd-dlr', 'cw', 'square', 'diva', 'hsj', 'transfer'] as const;
+    for (const extra of [{ attacks: [...attacks] }, { attacks: ['pgd'], defense: { mapping: 'random' }, eot: 10 }]) {
+      let first: ChunkResult[] | undefined;
+      for (const microBatch of [64, 32, 16, 4]) {
+        const { results, ctx } = await runAll(m, data, { steps: 3, stepSize: 0.02, queries: 20, bits: [4], limit: 40, chunkSize: 64, microBatch, sanity: false, ...extra } as AuditSettingsInput);
+        ctx.dispose();
+        if (first) expect(results, `${JSON.stringify(extra)} at ${microBatch}`).toEqual(first);
+        else first = results;
+      }
     }
     m.dispose();
   });
