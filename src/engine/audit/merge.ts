@@ -25,12 +25,14 @@ export interface DataInfo {
 
 /** Every chunk's per-sample results in global sample order (what the report and the per-sample lines read). */
 export function mergeResults(settings: AuditSettings, summary: ModelSummary, chunks: Chunk[], results: ChunkResult[], data: DataInfo, opts: { surrogate?: boolean } = {}): Merged {
-  return gather(settings, { modelBits: summary.bits, dataSize: data.total, surrogate: opts.surrogate }, chunks, results);
+  return gather(settings, planInput(summary, data, opts), chunks, results);
 }
 
+const planInput = (summary: ModelSummary, data: DataInfo, opts: { surrogate?: boolean }): PlanInput => ({ modelBits: summary.bits, dataSize: data.total, surrogate: opts.surrogate });
+
 export function mergeReport(settings: AuditSettings, summary: ModelSummary, chunks: Chunk[], results: ChunkResult[], data: DataInfo, opts: { surrogate?: boolean } = {}): Report {
-  const input: PlanInput = { modelBits: summary.bits, dataSize: data.total, surrogate: opts.surrogate };
-  const m = gather(settings, input, chunks, results);
+  const input = planInput(summary, data, opts);
+  const m = mergeResults(settings, summary, chunks, results, data, opts);
   const rows = m.series.map((s) => toRow(s.row, s.correct));
   const clean = cleanRows(m);
   const worstCase = worstCases(settings, m.variants, m.series, m.n);

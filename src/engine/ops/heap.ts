@@ -29,7 +29,7 @@ export const heapOffset = (b: HeapBackend, t: TensorInfo): number => b.dataIdMap
 /** A zeroed x-shaped output and the heap with float indices of `inputs` and the output (after the allocation, which may grow the heap). */
 function prepare(b: HeapBackend, xShape: number[], inputs: TensorInfo[]) {
   const out = b.makeOutput(xShape, 'float32');
-  const at = (t: TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset >>> 2;
+  const at = (t: TensorInfo) => heapOffset(b, t) >>> 2;
   const heap = b.wasm.HEAPF32;
   const o = at(out);
   heap.fill(0, o, o + tf.util.sizeFromShape(xShape));

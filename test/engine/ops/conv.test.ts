@@ -3,10 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadWasm } from '../../wasm';
 import { initEngine } from '../../../src/engine/backend';
 import { conv2d, type Padding } from '../../../src/engine/ops/index';
-import { data, onCpu, relError, toArrays } from './reference';
+import { data, onCpu, relError, toArrays, type ConvCase, type Shape4 } from './reference';
 
-type Shape4 = [number, number, number, number];
-interface ConvCase { x: Shape4; w: Shape4; strides: [number, number]; pad: Padding }
 
 // Odd sizes, stride 2 and 3, 'same' with uneven padding, non-square filters, batch 1 and 3.
 const CASES: ConvCase[] = [

@@ -4,13 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadWasm } from '../../wasm';
 import { initEngine } from '../../../src/engine/backend';
 import { depthwiseConv2d } from '../../../src/engine/ops/index';
-import { data, onCpu, relError, toArrays } from './reference';
+import { data, onCpu, relError, toArrays, type ConvCase } from './reference';
 
-type Shape4 = [number, number, number, number];
-interface Case { x: Shape4; w: Shape4; strides: [number, number]; pad: 'valid' | 'same' }
 
 // Multipliers 1 to 3, stride 1 to 3, 'same' with uneven padding, non-square filters, batch 1 and 3.
-const CASES: Case[] = [
+const CASES: ConvCase[] = [
   { x: [1, 5, 5, 2], w: [3, 3, 2, 1], strides: [1, 1], pad: 'valid' },
   { x: [3, 8, 7, 3], w: [3, 3, 3, 1], strides: [2, 2], pad: 'same' },
   { x: [3, 9, 9, 2], w: [3, 3, 2, 2], strides: [2, 2], pad: 'valid' },

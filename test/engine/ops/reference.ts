@@ -1,6 +1,11 @@
 // Test helpers: reference gradients from the stock kernels of the tfjs cpu backend.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import type { Padding } from '../../../src/engine/ops/conv';
+
+export type Shape4 = [number, number, number, number];
+/** A conv-like case: input and filter shapes ([kh, kw, cin, cout or multiplier]), strides and padding. */
+export interface ConvCase { x: Shape4; w: Shape4; strides: [number, number]; pad: Padding }
 
 /** Runs `f` on the cpu backend (stock kernels, stock gradients), then switches back to wasm. */
 export async function onCpu<T>(f: () => T): Promise<T> {

@@ -8,10 +8,8 @@ import { setSimdKernels, simdKernels } from '../../../src/engine/kernels';
 import { convInputGrad, convInputGradOps, preActivationGrad, type Padding } from '../../../src/engine/ops/conv';
 import { depthwiseInputGrad, depthwiseInputGradOps } from '../../../src/engine/ops/depthwise';
 import { maxPoolGrad } from '../../../src/engine/ops/pool-grad';
-import { data, relError } from './reference';
+import { data, relError, type ConvCase, type Shape4 } from './reference';
 
-type Shape4 = [number, number, number, number];
-interface ConvCase { x: Shape4; w: Shape4; strides: [number, number]; pad: Padding }
 
 // First layers (cin 1 and 3), a one-output-channel conv, channel counts off the vector width (5, 6, 7), stride 2 and
 // 3 with 'same' (uneven pads) and 'valid' (unread trailing rows), batch 1 and 7, the LeNet and ResNet shapes.
